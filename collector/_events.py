@@ -1,0 +1,117 @@
+"""Typed, frozen records of what the hook captured and what the pipeline stores."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class EventKind(enum.StrEnum):
+    """What an event is. The values are stored in ``events.kind`` and are a stable interface."""
+
+    TASK_START = "task_start"
+    TASK_RESULT = "task_result"
+    TASK_ERROR = "task_error"
+    TASK_UNFINISHED = "task_unfinished"
+    SEND = "send"
+    PUBLISH = "publish"
+    RESPONSE = "response"
+    LLM_CALL = "llm_call"
+    LLM_STREAM_START = "llm_stream_start"
+    LLM_STREAM_END = "llm_stream_end"
+    TOOL_CALL = "tool_call"
+    MESSAGE_DROPPED = "message_dropped"
+    HANDLER_EXCEPTION = "handler_exception"
+    AGENT_CONSTRUCTION_EXCEPTION = "agent_construction_exception"
+    RUNTIME_EVENT = "runtime_event"
+    AGENTCHAT_EVENT = "agentchat_event"
+    CUSTOM = "custom"
+    LOSS = "loss"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRef:
+    """Who a captured event belongs to."""
+
+    tenant_id: str
+    correlation_id: str
+    user_id: str = ""
+    team_id: str = ""
+    team_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedEvent:
+    """One event as the hook saw it: references to raw objects, not yet serialized or redacted.
+
+    It lives only in memory between the hook and the pipeline worker; it is never written.
+    """
+
+    event_id: str
+    task: TaskRef
+    seq: int
+    ts_ns: int
+    kind: EventKind
+    payload: Any
+    sender: str = ""
+    recipient: str = ""
+    topic_type: str = ""
+    topic_source: str = ""
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A serialized, redacted event: one row of ``events``. Only this shape is ever written."""
+
+    event_id: str
+    tenant_id: str
+    correlation_id: str
+    seq: int
+    ts_ns: int
+    kind: str
+    user_id: str
+    team_id: str
+    team_type: str
+    sender: str
+    recipient: str
+    topic_type: str
+    topic_source: str
+    message_type: str
+    message_id: str
+    source: str
+    content: str
+    payload: str
+    prompt_tokens: int
+    completion_tokens: int
+    model: str
+    tool_name: str
+    duration_ms: float
+    is_error: bool
+    error: str
+    redaction: dict[str, int]
+    redaction_status: str
+    policy_version: str
+    truncated: bool
+    content_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """A version of one row of ``tasks``: opened at start, replaced when the task ends."""
+
+    tenant_id: str
+    correlation_id: str
+    user_id: str
+    team_id: str
+    team_type: str
+    started_ns: int
+    finished_ns: int | None
+    status: str
+    stop_reason: str
+    message_count: int
+    prompt_tokens: int
+    completion_tokens: int
+    error: str
+    version: int

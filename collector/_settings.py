@@ -1,0 +1,74 @@
+"""The collector's settings: one pydantic-settings object, read from ``AUDIT_*`` variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AuditSettings(BaseSettings):
+    """Every knob of the capture pipeline. Each field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="AUDIT_", extra="ignore", frozen=True)
+
+    store_dsn: str = Field(
+        default="chdb://./audit-data",
+        description="Where events are stored: chdb://PATH (embedded, one owner process) or "
+        "http(s)://user:pass@host:8123/db for a ClickHouse server or cluster.",
+    )
+    queue_max_events: int = Field(
+        default=100_000,
+        ge=1,
+        description="Bound of the in-memory queue between the hook and the pipeline worker.",
+    )
+    batch_max_events: int = Field(
+        default=512, ge=1, description="Most events the worker redacts and inserts in one batch."
+    )
+    batch_interval_s: float = Field(
+        default=0.2,
+        gt=0,
+        description="Longest time an accepted event waits in the queue before the worker takes it.",
+    )
+    max_field_chars: int = Field(
+        default=32_768,
+        ge=64,
+        description="Longest string kept in one field of an event; longer text is cut with a marker.",
+    )
+    max_payload_chars: int = Field(
+        default=262_144,
+        ge=1024,
+        description="Longest serialized payload kept per event; larger payloads are cut with a marker.",
+    )
+    max_depth: int = Field(
+        default=32, ge=2, description="Deepest nesting serialized; deeper values become a placeholder."
+    )
+    flush_timeout_s: float = Field(
+        default=30.0, gt=0, description="How long aclose() waits for the pipeline to write what it holds."
+    )
+    source_pattern: str = Field(
+        default=r"^(?P<tenant_id>tenant-[A-Za-z0-9_.-]+)(?:/(?P<correlation_id>[A-Za-z0-9_.:-]+))?$",
+        description="Regular expression applied to a topic source or agent key of a plain Core app "
+        "that no registered task claims; named groups tenant_id, correlation_id and user_id attribute "
+        "the event (the convention TopicId('default', 'tenant-123')).",
+    )
+    capture_loggers: bool = Field(
+        default=True,
+        description="Capture the runtime's event loggers (autogen_core.events, autogen_agentchat.events).",
+    )
+    abnormal_stop_patterns: list[str] = Field(
+        default=[
+            "Maximum number of messages",
+            "Maximum number of turns",
+            "Token usage limit",
+            "Timeout",
+            "timed out",
+            "cancel",
+            "exception",
+            "External termination",
+        ],
+        description="Case-insensitive substrings of a TaskResult stop_reason that mark a task abnormal.",
+    )
+    unattributed_tenant: str = Field(
+        default="_unattributed",
+        description="Tenant recorded for events that no task, metadata or source convention claims.",
+    )

@@ -1,0 +1,125 @@
+"""One client code path for every store: clickhouse-connect over chdb or HTTP(S)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import ConfigError, QueryError, StoreError, StoreLockedError
+from ._schema import apply_schema
+
+_SCHEMES = ("chdb", "http", "https")
+
+
+def normalize_dsn(dsn: str) -> str:
+    """Validate a DSN and make a chdb path absolute (chdb resolves it against its own cwd)."""
+    parts = urlsplit(dsn)
+    if parts.scheme not in _SCHEMES:
+        raise ConfigError(
+            f"unsupported store DSN scheme {parts.scheme!r}: use chdb://PATH or http(s)://host:8123/db"
+        )
+    if parts.scheme == "chdb":
+        raw = dsn[len("chdb://") :]
+        if not raw:
+            raise ConfigError("a chdb DSN needs a path, e.g. chdb://./audit-data")
+        return "chdb://" + str(Path(raw).expanduser().resolve())
+    if not parts.hostname:
+        raise ConfigError("an http(s) store DSN needs a host, e.g. http://default:@localhost:8123/default")
+    return dsn
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN with any password removed, for messages and logs."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class Store:
+    """A ClickHouse client shared by the pipeline, the CLI and the UI of one process.
+
+    chdb sessions are not safe for concurrent use, so every call holds one lock; for an HTTP
+    server the lock only serializes this process's calls, which is what a single writer wants.
+    """
+
+    def __init__(self, client: Any, dsn: str) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self.dsn = dsn
+        self.embedded = dsn.startswith("chdb://")
+
+    @classmethod
+    def open(cls, dsn: str, *, apply_ddl: bool = True) -> Store:
+        """Connect (creating the chdb directory if needed) and bring the schema up to date."""
+        import clickhouse_connect
+
+        dsn = normalize_dsn(dsn)
+        if dsn.startswith("chdb://"):
+            Path(dsn[len("chdb://") :]).mkdir(parents=True, exist_ok=True)
+        try:
+            client = clickhouse_connect.get_client(dsn=dsn)
+        except Exception as exc:
+            text = str(exc)
+            if "Cannot lock file" in text or "already" in text and "lock" in text:
+                raise StoreLockedError(
+                    f"the store {redact_dsn(dsn)} is owned by another process (a running "
+                    "`autogen-audit serve`?). Run the command through it: --via http://HOST:PORT"
+                ) from exc
+            raise StoreError(f"cannot open store {redact_dsn(dsn)}: {type(exc).__name__}: {text[:300]}") from exc
+        store = cls(client, dsn)
+        if apply_ddl:
+            with store._lock:
+                apply_schema(client)
+        return store
+
+    def insert(
+        self,
+        table: str,
+        rows: Sequence[Sequence[Any]],
+        column_names: Sequence[str],
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        with self._lock:
+            self._client.insert(table, list(rows), column_names=list(column_names), settings=dict(settings or {}))
+
+    def query(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run a query with bound parameters; returns (column names, rows)."""
+        try:
+            with self._lock:
+                result = self._client.query(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
+        except Exception as exc:
+            raise QueryError(_first_line(exc)) from exc
+        return list(result.column_names), [tuple(row) for row in result.result_rows]
+
+    def command(self, sql: str, settings: Mapping[str, Any] | None = None) -> Any:
+        try:
+            with self._lock:
+                return self._client.command(sql, settings=dict(settings or {}))
+        except Exception as exc:
+            raise QueryError(_first_line(exc)) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._client.close()
+            except Exception:  # noqa: BLE001 - closing a dead client must not mask the caller's error
+                pass
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    # ClickHouse appends a long stack trace and the full query; the first sentence is the useful part.
+    for marker in (". (", "\n", " Stack trace"):
+        if marker in text:
+            text = text.split(marker, 1)[0]
+    return text[:500]

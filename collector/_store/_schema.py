@@ -1,0 +1,69 @@
+"""Apply the versioned DDL under ``deploy/clickhouse/schema`` idempotently."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import SchemaError
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse" / "schema"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+MIGRATIONS_DDL = """
+CREATE TABLE IF NOT EXISTS schema_migrations
+(
+    version    UInt32,
+    name       String,
+    applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree
+ORDER BY version
+"""
+
+
+def migration_files(schema_dir: Path = SCHEMA_DIR) -> list[tuple[int, Path]]:
+    """The numbered ``NNN_name.sql`` files, in order."""
+    found: list[tuple[int, Path]] = []
+    for path in sorted(schema_dir.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return found
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a DDL file on ``;`` at line end, dropping comment-only chunks."""
+    statements = []
+    for chunk in re.split(r";\s*(?:\n|$)", sql):
+        body = "\n".join(line for line in chunk.splitlines() if not line.strip().startswith("--"))
+        if body.strip():
+            statements.append(body.strip())
+    return statements
+
+
+def schema_version(schema_dir: Path = SCHEMA_DIR) -> int:
+    """The newest migration number this code ships."""
+    files = migration_files(schema_dir)
+    return files[-1][0] if files else 0
+
+
+def apply_schema(client: Any, schema_dir: Path = SCHEMA_DIR) -> int:
+    """Create or upgrade the schema; returns the version now in force.
+
+    Each migration is written so that re-running it is harmless (IF NOT EXISTS), so a crash
+    between a migration and its bookkeeping row only means it runs once more.
+    """
+    try:
+        client.command(MIGRATIONS_DDL)
+        applied = {int(row[0]) for row in client.query("SELECT version FROM schema_migrations").result_rows}
+        for version, path in migration_files(schema_dir):
+            if version in applied:
+                continue
+            for statement in split_statements(path.read_text(encoding="utf-8")):
+                client.command(statement)
+            client.insert("schema_migrations", [[version, path.stem]], column_names=["version", "name"])
+    except Exception as exc:
+        raise SchemaError(f"cannot apply schema from {schema_dir}: {type(exc).__name__}: {exc}") from exc
+    return schema_version(schema_dir)
