@@ -1,0 +1,3 @@
+from collector._cli.main import main
+
+raise SystemExit(main())
