@@ -1,0 +1,35 @@
+"""``autogen-audit tasks``: the most recent tasks, newest first."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+TASKS_SQL = """
+SELECT tenant_id, correlation_id, user_id, team_type, started_at, status, stop_reason,
+       message_count, prompt_tokens + completion_tokens AS tokens
+FROM tasks FINAL
+WHERE ({tenant:String} = '' OR tenant_id = {tenant:String})
+ORDER BY started_at DESC, correlation_id DESC
+LIMIT {limit:UInt32}
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("tasks", help="list recent tasks, newest first")
+    parser.add_argument("--tenant", default="", help="only this tenant")
+    parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ._access import open_query_target
+    from ._output import render
+
+    target = open_query_target(args.dsn)
+    try:
+        columns, rows = target.query(TASKS_SQL, parameters={"tenant": args.tenant, "limit": args.limit})
+    finally:
+        target.close()
+    print(render(columns, rows, args.format))
+    return 0
