@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dsn", default=None, help="store DSN (default: $AUDIT_STORE_DSN or chdb://./audit-data)"
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module_name in SUBCOMMANDS.items():
+    for module_name in SUBCOMMANDS.values():
         try:
             module = importlib.import_module(f"collector._cli.{module_name}")
         except ModuleNotFoundError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -65,7 +66,7 @@ class Store:
             client = clickhouse_connect.get_client(dsn=dsn)
         except Exception as exc:
             text = str(exc)
-            if "Cannot lock file" in text or "already" in text and "lock" in text:
+            if "Cannot lock file" in text or ("already" in text and "lock" in text):
                 raise StoreLockedError(
                     f"the store {redact_dsn(dsn)} is owned by another process (a running "
                     "`autogen-audit serve`?). Run the command through it: --via http://HOST:PORT"
@@ -110,10 +111,9 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            try:
+            # Closing a dead client must not mask the caller's own error.
+            with contextlib.suppress(Exception):
                 self._client.close()
-            except Exception:  # noqa: BLE001 - closing a dead client must not mask the caller's error
-                pass
 
 
 def _first_line(exc: BaseException) -> str:
