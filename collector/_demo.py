@@ -65,7 +65,9 @@ def _support_script(p: Persona, email: str) -> list[str | CreateResult]:
     ]  # fmt: skip
 
 
-def build_team(runtime: SingleThreadedAgentRuntime, p: Persona, *, abnormal: bool, broken_tool: bool) -> RoundRobinGroupChat:
+def build_team(
+    runtime: SingleThreadedAgentRuntime, p: Persona, *, abnormal: bool, broken_tool: bool
+) -> RoundRobinGroupChat:
     email = "nobody@example.com" if broken_tool else p.email
     support = AssistantAgent(
         "support",

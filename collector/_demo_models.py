@@ -40,10 +40,10 @@ class LoggingReplayClient(ReplayChatCompletionClient):
         self,
         messages: Sequence[LLMMessage],
         *,
-        tools: Sequence[Tool | ToolSchema] = [],  # noqa: B006 - mirrors the base signature
+        tools: Sequence[Tool | ToolSchema] = [],
         tool_choice: Any = "auto",
         json_output: bool | type[Any] | None = None,
-        extra_create_args: Mapping[str, Any] = {},  # noqa: B006 - mirrors the base signature
+        extra_create_args: Mapping[str, Any] = {},
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         result = await super().create(

@@ -8,6 +8,7 @@ inner chat message's source, type, text, usage and id, not only the wrapper's na
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,16 +133,28 @@ def _custom(payload: dict[str, Any]) -> Described:
     return Described(message_type=str(payload.get("event") or "custom"), content=_text(payload.get("attrs")))
 
 
-_ANCHORS = {
-    "TaskStart": lambda p: Described(message_type="TaskStart", content=""),
+def _task_start(payload: dict[str, Any]) -> Described:
+    return Described(message_type="TaskStart")
+
+
+def _log_record(payload: dict[str, Any]) -> Described:
+    return Described(message_type=f"log.{payload.get('level', '')}".lower(), content=_text(payload.get("message")))
+
+
+def _task_unfinished(payload: dict[str, Any]) -> Described:
+    return Described(message_type="TaskUnfinished", content=_text(payload.get("reason")))
+
+
+_ANCHORS: dict[str, Callable[[dict[str, Any]], Described]] = {
+    "TaskStart": _task_start,
     "TaskResult": _task_result,
     "TaskError": _task_error,
-    "TaskUnfinished": lambda p: Described(message_type="TaskUnfinished", content=_text(p.get("reason"))),
+    "TaskUnfinished": _task_unfinished,
     "CustomEvent": _custom,
-    "LogRecord": lambda p: Described(message_type=f"log.{p.get('level', '')}".lower(), content=_text(p.get("message"))),
+    "LogRecord": _log_record,
 }
 
-_LOG_EVENTS = {
+_LOG_EVENTS: dict[str, Callable[[dict[str, Any]], Described]] = {
     "LLMCallEvent": _llm_call,
     "LLMStreamEndEvent": _llm_call,
     "ToolCallEvent": _tool_call,

@@ -46,6 +46,8 @@ class EventSink(Protocol):
 
     def shutdown(self, timeout: float) -> bool: ...
 
+    def stats(self) -> Any: ...
+
 
 class AuditHook(DefaultInterventionHandler):
     """Capture every message and runtime event, attributed to its tenant and task."""
@@ -97,7 +99,9 @@ class AuditHook(DefaultInterventionHandler):
         self.emit_to(ctx, EventKind.TASK_START, _start_payload(ref, "hook.task"))
         return TaskScope(self, ctx)
 
-    def core_task(self, source: str, *, tenant_id: str, user_id: str = "", correlation_id: str | None = None) -> TaskScope:
+    def core_task(
+        self, source: str, *, tenant_id: str, user_id: str = "", correlation_id: str | None = None
+    ) -> TaskScope:
         """``hook.task`` for plain Core apps: events whose topic source or agent key is ``source``."""
         return self.task(source, tenant_id=tenant_id, user_id=user_id, correlation_id=correlation_id)
 
@@ -145,9 +149,7 @@ class AuditHook(DefaultInterventionHandler):
             self.errors += 1
         return message
 
-    async def on_response(
-        self, message: Any, *, sender: AgentId, recipient: AgentId | None
-    ) -> Any | type[DropMessage]:
+    async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any | type[DropMessage]:
         try:
             key = sender.key
             ctx = self._attribution.live.get(key) or self._attribution.lookup(key)
@@ -259,4 +261,3 @@ def _start_payload(ref: TaskRef, via: str) -> dict[str, Any]:
         "attributed_by": via,
         "pid": os.getpid(),
     }
-

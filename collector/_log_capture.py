@@ -52,7 +52,9 @@ class EventLogCapture(logging.Handler):
                 return
             kind = _KIND_BY_TYPE.get(type_name)
             if kind is None:
-                kind = EventKind.AGENTCHAT_EVENT if record.name.startswith(AGENTCHAT_EVENTS) else EventKind.RUNTIME_EVENT
+                kind = (
+                    EventKind.AGENTCHAT_EVENT if record.name.startswith(AGENTCHAT_EVENTS) else EventKind.RUNTIME_EVENT
+                )
             payload: Any = message
             if isinstance(message, str):
                 payload = {"__type__": "LogRecord", "level": record.levelname, "message": record.getMessage()}
@@ -61,7 +63,7 @@ class EventLogCapture(logging.Handler):
         except Exception:  # noqa: BLE001 - logging must never break the agent that logged
             self.errors += 1
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's API name
+    def handleError(self, record: logging.LogRecord) -> None:
         # The default prints a traceback with the record's (raw) message to stderr.
         self.errors += 1
 

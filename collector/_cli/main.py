@@ -27,9 +27,7 @@ SUBCOMMANDS: dict[str, str] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autogen-audit", description="Audit store for AutoGen agent apps.")
-    parser.add_argument(
-        "--dsn", default=None, help="store DSN (default: $AUDIT_STORE_DSN or chdb://./audit-data)"
-    )
+    parser.add_argument("--dsn", default=None, help="store DSN (default: $AUDIT_STORE_DSN or chdb://./audit-data)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in SUBCOMMANDS.values():
         try:

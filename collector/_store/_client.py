@@ -19,9 +19,7 @@ def normalize_dsn(dsn: str) -> str:
     """Validate a DSN and make a chdb path absolute (chdb resolves it against its own cwd)."""
     parts = urlsplit(dsn)
     if parts.scheme not in _SCHEMES:
-        raise ConfigError(
-            f"unsupported store DSN scheme {parts.scheme!r}: use chdb://PATH or http(s)://host:8123/db"
-        )
+        raise ConfigError(f"unsupported store DSN scheme {parts.scheme!r}: use chdb://PATH or http(s)://host:8123/db")
     if parts.scheme == "chdb":
         raw = dsn[len("chdb://") :]
         if not raw:
@@ -110,10 +108,9 @@ class Store:
             raise QueryError(_first_line(exc)) from exc
 
     def close(self) -> None:
-        with self._lock:
-            # Closing a dead client must not mask the caller's own error.
-            with contextlib.suppress(Exception):
-                self._client.close()
+        # Closing a dead client must not mask the caller's own error.
+        with self._lock, contextlib.suppress(Exception):
+            self._client.close()
 
 
 def _first_line(exc: BaseException) -> str:
