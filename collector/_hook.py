@@ -25,13 +25,20 @@ from ._settings import AuditSettings
 
 log = logging.getLogger("collector")
 
-# autogen-core warns whenever an on_response handler returns None, but None is the original
-# response of every handler that returns nothing, and we must hand back the original unchanged.
-warnings.filterwarnings(
-    "ignore",
-    message="Intervention handler on_response returned None",
-    category=RuntimeWarning,
-)
+
+
+def _silence_none_response_warning() -> None:
+    """autogen-core warns whenever on_response returns None, but None is the original response of
+    every handler that returns nothing, and we must hand back the original unchanged. Re-applied
+    per None response because test runners and apps reset warning filters."""
+    warnings.filterwarnings(
+        "ignore",
+        message="Intervention handler on_response returned None",
+        category=RuntimeWarning,
+    )
+
+
+_silence_none_response_warning()
 
 _TIMED_KINDS = frozenset({EventKind.LLM_CALL, EventKind.TOOL_CALL, EventKind.LLM_STREAM_END})
 _ACTIVITY_MAX = 50_000
@@ -151,6 +158,8 @@ class AuditHook(DefaultInterventionHandler):
 
     async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any | type[DropMessage]:
         try:
+            if message is None:
+                _silence_none_response_warning()
             key = sender.key
             ctx = self._attribution.live.get(key) or self._attribution.lookup(key)
             self._emit(
