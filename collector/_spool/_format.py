@@ -29,6 +29,7 @@ from enum import Enum
 
 __all__ = [
     "ACK_SIZE",
+    "FILLER_ID",
     "FRAME_OVERHEAD",
     "HEADER_SIZE",
     "FrameHeader",
@@ -37,6 +38,7 @@ __all__ = [
     "decode_header",
     "decode_payload",
     "encode_ack",
+    "encode_filler",
     "encode_frame",
     "frame_size",
     "payload_crc_ok",
@@ -93,6 +95,19 @@ def encode_frame(records: Sequence[bytes], batch_id: bytes, appended_at_ms: int)
     return b"".join((header, _CRC.pack(zlib.crc32(header)), payload, _CRC.pack(zlib.crc32(payload))))
 
 
+FILLER_ID = bytes(16)
+
+
+def encode_filler(length: int) -> bytes:
+    """A valid frame of exactly ``length`` bytes holding no batch: written over a frame found damaged
+    while the spool runs, so later opens skip it instead of quarantining the rest of its segment."""
+    if length < FRAME_OVERHEAD:
+        raise ValueError("a filler frame needs at least FRAME_OVERHEAD bytes")
+    payload = bytes(length - FRAME_OVERHEAD)
+    header = _HEADER.pack(MAGIC, VERSION, len(payload), 0, 0, FILLER_ID)
+    return b"".join((header, _CRC.pack(zlib.crc32(header)), payload, _CRC.pack(zlib.crc32(payload))))
+
+
 def decode_header(buf: bytes | memoryview) -> tuple[HeaderStatus, FrameHeader | None]:
     """Parse the first HEADER_SIZE bytes of ``buf``."""
     if len(buf) < HEADER_SIZE:
@@ -120,6 +135,8 @@ def payload_crc_ok(frame: bytes | memoryview, header: FrameHeader) -> bool:
 
 def decode_payload(frame: bytes | memoryview, header: FrameHeader) -> list[bytes] | None:
     """The records of a frame whose checksums were verified; None if its layout is inconsistent."""
+    if header.record_count == 0 and header.batch_id == FILLER_ID:
+        return []
     records: list[bytes] = []
     pos = HEADER_SIZE
     end = HEADER_SIZE + header.payload_len

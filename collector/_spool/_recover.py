@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._format import FILLER_ID
 from ._segment import Segment, estimate_records, list_segments, read_acks, scan_log
 
 __all__ = ["Recovery", "fsync_dir", "recover"]
@@ -103,7 +104,7 @@ def _recover_segment(
     seg.ack_size = ack_len
     seg.frames = len(scan.frames)
     for offset, header in scan.frames:
-        if offset not in acked:
+        if offset not in acked and header.batch_id != FILLER_ID:
             seg.pending[offset] = header
     if not seg.pending:
         seg.delete()

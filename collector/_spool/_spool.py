@@ -23,6 +23,7 @@ from ._format import (
     FrameHeader,
     decode_header,
     decode_payload,
+    encode_filler,
     encode_frame,
     frame_size,
     payload_crc_ok,
@@ -340,7 +341,16 @@ class Spool:
         self._q_records += quarantine(self._qdir, seg.log_path.name, offset, frame, reason)
         self._q_bytes += len(frame)
         self._q_events += 1
-        # Acking it keeps it from coming back; its bytes live on in quarantine/.
+        # Overwrite it with a filler frame of the same length so that later opens step over it rather
+        # than quarantining the intact frames behind it; the ack keeps it out of this process's view.
+        try:
+            with open(seg.log_path, "r+b") as f:
+                f.seek(offset)
+                f.write(encode_filler(header.frame_len))
+                if self._sync:
+                    os.fdatasync(f.fileno())
+        except OSError as exc:
+            _log.error("spool: cannot blank a damaged frame in %s: %s", seg.log_path.name, exc.strerror)
         self._index.pop(header.batch_id.hex(), None)
         seg.pending.pop(offset, None)
         self._pending_records -= header.record_count
