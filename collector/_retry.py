@@ -93,9 +93,8 @@ _BY_NAME: dict[str, Classification] = {
 _CODE = re.compile(r"\bCode:\s*(\d+)")
 _NAME = re.compile(r"\(([A-Z][A-Z0-9_]{2,})\)")
 _HTTP_STATUS = re.compile(r"response code (\d{3})|HTTP (?:status|error)[: ]+(\d{3})", re.IGNORECASE)
-# Messages that mean "try again later" whatever the code: chdb's path lock while another session
-# of this process still holds it, and server-side lock waits.
-_RETRYABLE_TEXT = ("cannot lock", "lock timeout", "connection refused", "connection reset", "timed out")
+# Messages of transport trouble that some wrappers carry only as text.
+_RETRYABLE_TEXT = ("lock timeout", "connection refused", "connection reset", "timed out")
 # clickhouse-connect's DB-API classes: a transport failure vs. a request the server can never accept.
 _RETRYABLE_TYPES = ("OperationalError", "StreamFailureError", "InternalError")
 _PERMANENT_TYPES = ("ProgrammingError", "DataError", "NotSupportedError", "IntegrityError", "InterfaceError")
@@ -127,13 +126,20 @@ def error_code(exc: BaseException) -> int | None:
 
 def explain(exc: BaseException) -> tuple[Classification, str]:
     """The classification of ``exc`` and a short reason naming the rule that decided it."""
+    chain = list(_chain(exc))
+    # chdb 4.x reports a path locked by another process as code 36 BAD_ARGUMENTS "Error initializing
+    # EmbeddedServer" (the "Cannot lock file" line goes to stderr only); the lock is what matters,
+    # and it goes away when the other process closes the store.
+    for cur in chain:
+        text = str(cur).lower()
+        if "cannot lock" in text or "error initializing embeddedserver" in text:
+            return "retryable", "the embedded store is locked or could not start"
     code = error_code(exc)
     if code is not None:
         if code in PERMANENT_CODES:
             return "permanent", f"ClickHouse code {code} {PERMANENT_CODES[code]}"
         if code in RETRYABLE_CODES:
             return "retryable", f"ClickHouse code {code} {RETRYABLE_CODES[code]}"
-    chain = list(_chain(exc))
     for cur in chain:
         text = str(cur)
         for name in _NAME.findall(text):
