@@ -183,3 +183,41 @@ def test_stats_track_totals_and_age(open_spool: OpenSpool) -> None:
     assert (stats.acked_total, stats.acked_records_total, stats.pending_records) == (1, 2, 1)
     assert stats.bytes > 0
     assert stats.segments == 1
+
+
+def test_batcher_and_writer_threads_share_a_spool(open_spool: OpenSpool) -> None:
+    import queue
+    import threading
+
+    spool = open_spool(fsync="interval", fsync_interval_ms=1, segment_bytes=8192, max_bytes=1 << 20)
+    handoff: queue.Queue[str | None] = queue.Queue()
+    errors: list[BaseException] = []
+
+    def batcher() -> None:
+        try:
+            for i in range(400):
+                handoff.put(spool.append([b"%d" % i, b"x" * (i % 700)]))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            handoff.put(None)
+
+    def writer() -> None:
+        try:
+            while (batch_id := handoff.get()) is not None:
+                assert spool.ack(batch_id)
+                list(spool.pending())  # reads race with appends, acks and segment deletion
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=batcher), threading.Thread(target=writer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    stats = spool.stats()
+    assert (stats.appended_total, stats.acked_total, stats.pending_batches) == (400, 400, 0)
+    assert stats.segments <= 1
+    spool.close()
+    assert list(open_spool().pending()) == []
