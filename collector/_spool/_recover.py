@@ -54,9 +54,7 @@ def quarantine(qdir: Path, source_name: str, offset: int, data: bytes, reason: s
         "detected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     (qdir / f"{stem}.reason.json").write_text(json.dumps(note, indent=2) + "\n")
-    _log.error(
-        "spool: quarantined %d bytes (about %d records) of %s: %s", len(data), records, source_name, reason
-    )
+    _log.error("spool: quarantined %d bytes (about %d records) of %s: %s", len(data), records, source_name, reason)
     return records
 
 
@@ -76,17 +74,13 @@ def recover(directory: Path, qdir: Path, *, sync: bool) -> Recovery:
     return result
 
 
-def _recover_segment(
-    directory: Path, qdir: Path, index: int, result: Recovery, *, sync: bool
-) -> Segment | None:
+def _recover_segment(directory: Path, qdir: Path, index: int, result: Recovery, *, sync: bool) -> Segment | None:
     seg = Segment(directory, index, 0, 0)
     data = seg.log_path.read_bytes()
     scan = scan_log(data)
     if scan.damage is not None:
         damaged = data[scan.valid_len :]
-        result.quarantined_records += quarantine(
-            qdir, seg.log_path.name, scan.valid_len, damaged, scan.damage
-        )
+        result.quarantined_records += quarantine(qdir, seg.log_path.name, scan.valid_len, damaged, scan.damage)
         result.quarantined_bytes += len(damaged)
         result.quarantine_events += 1
         if sync:

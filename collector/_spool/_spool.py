@@ -266,9 +266,7 @@ class Spool:
 
     def _writable(self, size: int) -> Segment:
         active = self._active
-        if active is not None and (
-            active.broken or (active.size and active.size + size > self.config.segment_bytes)
-        ):
+        if active is not None and (active.broken or (active.size and active.size + size > self.config.segment_bytes)):
             self._seal_active()
         if self._active is None:
             seg = Segment.create(self._dir, self._next_index)
@@ -286,9 +284,7 @@ class Spool:
             seg.seal(sync=self._sync)
         except OSError as exc:
             self._n["fsync_errors"] += 1
-            _log.error(
-                "spool: fsync of segment %s failed while sealing it: %s", seg.log_path.name, exc.strerror
-            )
+            _log.error("spool: fsync of segment %s failed while sealing it: %s", seg.log_path.name, exc.strerror)
         if not seg.pending:
             self._drop_segment(seg)
 

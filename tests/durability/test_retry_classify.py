@@ -78,9 +78,7 @@ RETRYABLE_CASES: list[tuple[str, Callable[[Any], object], int]] = [
     ),
     (
         "memory limit",
-        lambda c: c.query(
-            "SELECT groupArray(number) FROM numbers(10000000)", settings={"max_memory_usage": 1_000_000}
-        ),
+        lambda c: c.query("SELECT groupArray(number) FROM numbers(10000000)", settings={"max_memory_usage": 1_000_000}),
         241,
     ),
     ("too many parts", lambda c: [c.insert("parts", [[i]], column_names=["a"]) for i in range(3)], 252),
@@ -88,9 +86,7 @@ RETRYABLE_CASES: list[tuple[str, Callable[[Any], object], int]] = [
 
 
 @pytest.mark.parametrize(("label", "action", "code"), RETRYABLE_CASES, ids=[c[0] for c in RETRYABLE_CASES])
-def test_overload_errors_are_retryable(
-    client: Any, label: str, action: Callable[[Any], object], code: int
-) -> None:
+def test_overload_errors_are_retryable(client: Any, label: str, action: Callable[[Any], object], code: int) -> None:
     exc = _raised(lambda: action(client))
     assert error_code(exc) == code, str(exc)[:200]
     assert classify(exc) == "retryable", explain(exc)
