@@ -25,6 +25,7 @@ from ._format import (
     decode_header,
     decode_payload,
     encode_ack,
+    encode_filler,
     payload_crc_ok,
 )
 
@@ -220,6 +221,14 @@ class Segment:
         self.close_fds()
         for path in (self.log_path, self.ack_path):
             path.unlink(missing_ok=True)
+
+    def blank(self, offset: int, length: int, *, sync: bool) -> None:
+        """Overwrite a damaged frame in place with a filler frame of the same length."""
+        with open(self.log_path, "r+b") as f:
+            f.seek(offset)
+            f.write(encode_filler(length))
+            if sync:
+                os.fdatasync(f.fileno())
 
     def disk_bytes(self) -> int:
         return self.size + self.ack_size

@@ -8,7 +8,6 @@ rotation and deletion simple and is cheap next to a ClickHouse insert.
 from __future__ import annotations
 
 import errno
-import fcntl
 import logging
 import os
 import threading
@@ -17,17 +16,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from ._errors import SpoolClosedError, SpoolFullError, SpoolLockedError, SpoolWriteError
+from ._errors import SpoolClosedError, SpoolFullError, SpoolWriteError
 from ._format import (
     FRAME_OVERHEAD,
     FrameHeader,
     decode_header,
     decode_payload,
-    encode_filler,
     encode_frame,
     frame_size,
     payload_crc_ok,
 )
+from ._lock import take_lock
 from ._recover import fsync_dir, quarantine, recover
 from ._segment import Segment
 from ._types import BatchId, SpoolBatch, SpoolConfig, SpoolStats
@@ -53,7 +52,7 @@ class Spool:
         self._lock = threading.Lock()
         self._closed = False
         self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._lock_fd = _take_lock(self._dir / _LOCK_NAME)
+        self._lock_fd = take_lock(self._dir / _LOCK_NAME)
         self._sync = config.fsync != "never"
         try:
             rec = recover(self._dir, self._qdir, sync=self._sync)
@@ -340,11 +339,7 @@ class Spool:
         # Overwrite it with a filler frame of the same length so that later opens step over it rather
         # than quarantining the intact frames behind it; the ack keeps it out of this process's view.
         try:
-            with open(seg.log_path, "r+b") as f:
-                f.seek(offset)
-                f.write(encode_filler(header.frame_len))
-                if self._sync:
-                    os.fdatasync(f.fileno())
+            seg.blank(offset, header.frame_len, sync=self._sync)
         except OSError as exc:
             _log.error("spool: cannot blank a damaged frame in %s: %s", seg.log_path.name, exc.strerror)
         self._index.pop(header.batch_id.hex(), None)
@@ -383,22 +378,3 @@ class Spool:
         finally:
             for fd in fds:
                 os.close(fd)
-
-
-def _take_lock(path: Path) -> int:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-        os.close(fd)
-        raise SpoolLockedError(
-            f"spool directory {path.parent} is owned by another process (pid {holder}); "
-            "each process needs its own spool directory"
-        ) from None
-    except BaseException:
-        os.close(fd)
-        raise
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd
