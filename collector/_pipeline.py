@@ -13,6 +13,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ._events import CapturedEvent, EventKind, EventRecord, TaskRecord, TaskRef
@@ -22,6 +23,11 @@ from ._store._exporter import Exporter, batch_token
 from ._tasks import TaskTracker
 
 log = logging.getLogger("collector")
+
+# A processor is a small callable over a batch of redacted records, structlog-style; the
+# pipeline runs the list in order between redaction and export. It returns the same number of
+# records, in order (it may replace them, e.g. to add hash-chain fields), and must not raise.
+RecordProcessor = Callable[[list[EventRecord]], list[EventRecord]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +52,11 @@ class AuditPipeline:
         exporter: Exporter,
         builder: RecordBuilder,
         settings: AuditSettings,
+        processors: Sequence[RecordProcessor] = (),
     ) -> None:
         self._exporter = exporter
         self._builder = builder
+        self._processors = list(processors)
         self._tracker = TaskTracker(settings.abnormal_stop_patterns)
         self._settings = settings
         self._queue: collections.deque[CapturedEvent] = collections.deque()
@@ -94,6 +102,15 @@ class AuditPipeline:
         self._wake.set()
 
     # -- control --------------------------------------------------------------------------
+    def submit_batch_durable(self, events: Sequence[CapturedEvent], timeout: float) -> bool:
+        """Accept a batch and return only once it is durable (today: written to the store).
+
+        The sidecar acknowledges a remote batch with this. With the durable spool in the path it
+        returns as soon as the batch is spooled, before the store confirms it.
+        """
+        accepted = all([self.submit(event) for event in events])
+        return self.flush(timeout) and accepted
+
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted before this call is exported (or given up on)."""
         with self._cond:
@@ -166,8 +183,13 @@ class AuditPipeline:
 
     def _process(self, batch: list[CapturedEvent]) -> None:
         built = self._builder.build(batch)
-        tasks = self._tracker.observe(built)
         events = [b.record for b in built]
+        for processor in self._processors:
+            events = processor(events)
+        if len(events) != len(built):
+            raise RuntimeError("a record processor changed the batch size")
+        built = [b._replace(record=e) for b, e in zip(built, events, strict=True)]
+        tasks = self._tracker.observe(built)
         self._redaction_failures += sum(1 for e in events if e.redaction_status.startswith("failed"))
         token = batch_token([e.event_id for e in events])
         if self._export_with_retry(events, tasks, token):

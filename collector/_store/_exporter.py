@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
@@ -11,12 +12,10 @@ from typing import Any, Protocol
 from .._events import EventRecord, TaskRecord
 from ._client import Store
 
-EVENT_COLUMNS = [
-    "tenant_id", "correlation_id", "seq", "ts", "event_id", "kind", "user_id", "team_id", "team_type",
-    "sender", "recipient", "topic_type", "topic_source", "message_type", "message_id", "source", "content",
-    "payload", "prompt_tokens", "completion_tokens", "model", "tool_name", "duration_ms", "is_error", "error",
-    "redaction", "redaction_status", "policy_version", "truncated", "content_chars",
-]  # fmt: skip
+# Column order follows EventRecord's fields, so a field added to the record (with its column in
+# a migration) is exported without touching this module. ts_ns is stored as the DateTime64 `ts`.
+EVENT_FIELDS = [f.name for f in dataclasses.fields(EventRecord)]
+EVENT_COLUMNS = ["ts" if name == "ts_ns" else name for name in EVENT_FIELDS]
 TASK_COLUMNS = [
     "tenant_id", "correlation_id", "user_id", "team_id", "team_type", "started_at", "finished_at", "status",
     "abnormal", "stop_reason", "message_count", "prompt_tokens", "completion_tokens", "error", "lost_events",
@@ -47,13 +46,15 @@ def ns_to_datetime(ns: int) -> dt.datetime:
 
 
 def event_row(e: EventRecord) -> list[Any]:
-    return [
-        e.tenant_id, e.correlation_id, e.seq, ns_to_datetime(e.ts_ns), e.event_id, e.kind, e.user_id, e.team_id,
-        e.team_type, e.sender, e.recipient, e.topic_type, e.topic_source, e.message_type, e.message_id, e.source,
-        e.content, e.payload, e.prompt_tokens, e.completion_tokens, e.model, e.tool_name, e.duration_ms,
-        int(e.is_error), e.error, e.redaction, e.redaction_status, e.policy_version, int(e.truncated),
-        e.content_chars,
-    ]  # fmt: skip
+    row: list[Any] = []
+    for name in EVENT_FIELDS:
+        value = getattr(e, name)
+        if name == "ts_ns":
+            value = ns_to_datetime(value)
+        elif isinstance(value, bool):
+            value = int(value)
+        row.append(value)
+    return row
 
 
 def task_row(t: TaskRecord) -> list[Any]:
