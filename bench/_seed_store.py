@@ -30,7 +30,9 @@ TASK_COLUMNS: tuple[str, ...] = (
     "version",
 )  # fmt: skip
 
-TENANTS = ("tenant-acme", "tenant-globex", "tenant-initech", "tenant-umbrella", "tenant-hooli", "tenant-wayne")
+TENANTS = (
+    "tenant-acme", "tenant-globex", "tenant-initech", "tenant-umbrella", "tenant-hooli", "tenant-wayne"
+)  # fmt: skip
 # The tenant whose abnormal-stop rate jumps in the last 7 days (a cookbook question finds it).
 DEGRADING_TENANT = "tenant-globex"
 _TENANT_WEIGHTS = (4, 2, 1, 1, 1, 1)  # acme is the biggest tenant, the rest are alike
@@ -53,6 +55,7 @@ ABNORMAL_STOPS = (
     "Timeout of 300 seconds reached",
     "External termination requested",
 )
+_END_KINDS = {"running": "", "error": "task_error", "unfinished": "task_unfinished"}
 AGENTS = ("planner", "researcher", "coder", "critic")
 POLICY = "policy-2024.1"
 
@@ -137,7 +140,7 @@ def _lognormal(rng: random.Random, median: float, sigma: float) -> float:
 
 
 def _task_events(w: _TaskWriter, turns: int) -> tuple[int, int, bool]:
-    """Emit the conversation of one task; returns (prompt tokens, completion tokens, repeated tool failure)."""
+    """Emit one task's conversation; returns (prompt tokens, completion tokens, repeated tool failure)."""
     rng, counts = w.rng, w.counts
     w.emit("task_start", message_type="TextMessage", content="Summarise the report for <PERSON>.")
     model = rng.choice(list(MODELS))
@@ -168,8 +171,8 @@ def _task_events(w: _TaskWriter, turns: int) -> tuple[int, int, bool]:
                    payload={"tool": tool, "arguments": {"q": "<REDACTED>"}})  # fmt: skip
             counts.tool_calls += 1
             counts.tool_errors += err
-        w.emit("response", sender=agent, recipient="group_chat_manager", message_type="TextMessage",
-               content="Reply to <EMAIL_ADDRESS> sent." if rng.random() < 0.1 else f"answer {turn}")  # fmt: skip
+        reply = "Reply to <EMAIL_ADDRESS> sent." if rng.random() < 0.1 else f"answer {turn}"
+        w.emit("response", sender=agent, recipient="manager", message_type="TextMessage", content=reply)
         if rng.random() < 0.004:
             w.emit("message_dropped", sender=agent, recipient="critic", message_type="TextMessage",
                    error="intervention handler dropped the message")  # fmt: skip
@@ -226,7 +229,7 @@ def seed_store(store: _Inserter, *, events: int = 50_000, tasks: int = 500, days
         prompt, completion, _ = _task_events(w, turns)
         status, stop_reason = _outcome(rng, tenant, start, now)
         error = "ValueError: planner returned no plan" if status == "error" else ""
-        end_kind = {"running": "", "error": "task_error", "unfinished": "task_unfinished"}.get(status, "task_result")
+        end_kind = _END_KINDS.get(status, "task_result")
         if end_kind:
             w.emit(end_kind, message_type="TaskResult", payload={"stop_reason": stop_reason},
                    error=error, is_error=status == "error")  # fmt: skip
@@ -243,7 +246,8 @@ def seed_store(store: _Inserter, *, events: int = 50_000, tasks: int = 500, days
         abnormal = int(status in ("abnormal", "error", "unfinished"))
         counts.abnormal += abnormal
         counts.running += status == "running"
-        task_rows.append([tenant, cid, user, team_id, team_type, start, None, "running", 0, "", 0, 0, 0, "", 1])
+        opened = [tenant, cid, user, team_id, team_type, start, None, "running", 0, "", 0, 0, 0, "", 1]
+        task_rows.append(opened)
         if status != "running":
             task_rows.append([tenant, cid, user, team_id, team_type, start, w.clock, status, abnormal,
                               stop_reason, turns * 2, prompt, completion, error, 2])  # fmt: skip
