@@ -75,7 +75,7 @@ SELECT
     toUInt64(prompt_tokens) + completion_tokens AS total_tokens,
     duration_ms,
     is_error,
-    kind = 'llm_stream_end' AS streamed
+    CAST(kind = 'llm_stream_end', 'UInt8') AS streamed
 FROM events
 WHERE kind IN ('llm_call', 'llm_stream_end');
 
