@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["EVENT_COLUMNS", "TASK_COLUMNS", "SeedSummary", "seed_store"]
+__all__ = ["EVENT_COLUMNS", "TASK_COLUMNS", "SeedSummary", "Seeded", "seed_store"]
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "tenant_id", "correlation_id", "seq", "ts", "event_id", "kind", "user_id", "team_id", "team_type",
@@ -86,6 +86,15 @@ class SeedSummary:
     prompt_tokens: int
     completion_tokens: int
     per_tenant_tasks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    """A seeded store handed to tests: the store, the ground truth and the DSN it lives at."""
+
+    store: Any
+    summary: SeedSummary
+    dsn: str
 
 
 @dataclass(slots=True)

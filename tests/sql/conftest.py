@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from bench._seed_store import SeedSummary, seed_store
+from bench._seed_store import Seeded, seed_store
 from collector._store._client import Store
-
-
-@dataclass(frozen=True)
-class Seeded:
-    store: Store
-    summary: SeedSummary
-    dsn: str
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,13 +29,14 @@ def documented(text: str) -> dict[str, dict[str, str]]:
         elif current is not None:
             row = _ROW.match(line)
             if row:
-                assert row.group(3).strip() and row.group(4).strip(), f"{current}.{row.group(1)}: empty cell"
+                assert row.group(3).strip(), f"{current}.{row.group(1)}: no meaning"
+                assert row.group(4).strip(), f"{current}.{row.group(1)}: no example"
                 tables[current][row.group(1)] = row.group(2)
     return {name: cols for name, cols in tables.items() if cols}
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, str]]]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
     store = Store.open(f"chdb://{tmp_path_factory.mktemp('schemadoc')}")
     try:
         _, rows = store.query(
@@ -48,7 +48,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[st
     tables: dict[str, dict[str, str]] = {}
     for table, name, type_ in rows:
         tables.setdefault(table, {})[name] = type_
-    yield tables
+    return tables
 
 
 def schema_problems(live: dict[str, dict[str, str]], doc: dict[str, dict[str, str]]) -> list[str]:
@@ -61,7 +61,8 @@ def schema_problems(live: dict[str, dict[str, str]], doc: dict[str, dict[str, st
             if name not in doc[table]:
                 problems.append(f"column {table}.{name} ({type_}) is not documented in docs/schema.md")
             elif doc[table][name] != type_:
-                problems.append(f"column {table}.{name}: documented as {doc[table][name]}, live type is {type_}")
+                documented_type = doc[table][name]
+                problems.append(f"column {table}.{name}: documented {documented_type}, live type is {type_}")
         for name in doc[table].keys() - columns.keys():
             problems.append(f"column {table}.{name} is documented but does not exist")
     return problems
@@ -80,7 +81,7 @@ def test_a_new_migration_column_is_named(live: dict[str, dict[str, str]]) -> Non
     problems = schema_problems(grown, documented(DOC.read_text(encoding="utf-8")))
     assert problems == [
         "column events.row_hash (FixedString(32)) is not documented in docs/schema.md",
-        "column tasks.version: documented as UInt64, live type is UInt32",
+        "column tasks.version: documented UInt64, live type is UInt32",
     ]
 
 
