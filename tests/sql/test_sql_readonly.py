@@ -70,7 +70,7 @@ def test_writes_and_escapes_are_refused_with_one_line(seeded: Seeded, sql: str, 
 
 
 def test_refused_statements_change_nothing(seeded: Seeded) -> None:
-    writes = ("DROP TABLE events", "SELECT 1; DROP TABLE events", "INSERT INTO tasks (tenant_id) VALUES ('x')")
+    writes = ("DROP TABLE events", "SELECT 1; DROP TABLE events", "INSERT INTO tasks (user_id) VALUES ('x')")
     for sql in writes:
         with pytest.raises(ReadOnlyViolation):
             run_read_only(seeded.store, sql, server=False)
