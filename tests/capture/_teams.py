@@ -76,10 +76,17 @@ def graph_flow(runtime: SingleThreadedAgentRuntime, marker: str) -> GraphFlow:
     return GraphFlow(participants=[writer, editor], graph=builder.build(), runtime=runtime)
 
 
-TEAM_BUILDERS = {"RoundRobinGroupChat": round_robin, "SelectorGroupChat": selector, "Swarm": swarm, "GraphFlow": graph_flow}
+TEAM_BUILDERS = {
+    "RoundRobinGroupChat": round_robin,
+    "SelectorGroupChat": selector,
+    "Swarm": swarm,
+    "GraphFlow": graph_flow,
+}
 
 
-async def run_in_task(hook: AuditHook, team: object, tenant: str, text: str, user: str = "u-1") -> tuple[str, TaskResult]:
+async def run_in_task(
+    hook: AuditHook, team: object, tenant: str, text: str, user: str = "u-1"
+) -> tuple[str, TaskResult]:
     async with hook.task(team, tenant_id=tenant, user_id=user) as task:
         result = await team.run(task=text)  # type: ignore[attr-defined]
         task.record_result(result)

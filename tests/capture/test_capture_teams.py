@@ -72,7 +72,9 @@ async def test_round_robin_tool_call_has_arguments_result_and_latency(store_dsn:
     correlation_id, _ = await run_in_task(hook, team, "acme", "go")
     await runtime.stop_when_idle()
     await hook.aclose()
-    (tool,) = _rows(store, "SELECT * FROM events WHERE correlation_id = {c:String} AND kind = 'tool_call'", c=correlation_id)
+    (tool,) = _rows(
+        store, "SELECT * FROM events WHERE correlation_id = {c:String} AND kind = 'tool_call'", c=correlation_id
+    )
     assert tool["tool_name"] == "get_order"
     assert "T-9" in str(tool["content"]) and "shipped" in str(tool["content"])
     assert float(tool["duration_ms"]) > 0  # type: ignore[arg-type]
@@ -144,7 +146,9 @@ async def test_plain_core_agents_by_source_convention_and_core_task(store_dsn: s
 
     conv = _rows(store, "SELECT DISTINCT tenant_id FROM events WHERE topic_source = 'tenant-123'")
     assert conv == [{"tenant_id": "tenant-123"}]
-    rows = _rows(store, "SELECT kind, tenant_id, user_id FROM events WHERE correlation_id = {c:String}", c=task.correlation_id)
+    rows = _rows(
+        store, "SELECT kind, tenant_id, user_id FROM events WHERE correlation_id = {c:String}", c=task.correlation_id
+    )
     assert {r["tenant_id"] for r in rows} == {"initech"} and {r["user_id"] for r in rows} == {"u-5"}
     assert {"task_start", "publish", "send", "task_unfinished"} <= {r["kind"] for r in rows}
     store.close()

@@ -64,9 +64,7 @@ def test_no_planted_value_in_any_string_column(demo_store: Store) -> None:
 
 
 def test_redaction_markers_and_summary_are_stored(demo_store: Store) -> None:
-    _, rows = demo_store.query(
-        "SELECT sumMap(redaction) FROM events WHERE kind = 'send'"
-    )
+    _, rows = demo_store.query("SELECT sumMap(redaction) FROM events WHERE kind = 'send'")
     found = dict(rows[0][0])
     for entity in ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IP_ADDRESS", "API_KEY"):
         assert found.get(entity, 0) >= 1, (entity, found)

@@ -117,7 +117,10 @@ async def test_team_that_raises_is_marked_error_and_runtime_goes_on(store_dsn: s
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()
     broken = RoundRobinGroupChat(
-        [AssistantAgent("a", model_client=LoggingReplayClient([])), AssistantAgent("b", model_client=LoggingReplayClient([]))],
+        [
+            AssistantAgent("a", model_client=LoggingReplayClient([])),
+            AssistantAgent("b", model_client=LoggingReplayClient([])),
+        ],
         runtime=runtime,
     )
     with pytest.raises(RuntimeError):
@@ -126,9 +129,7 @@ async def test_team_that_raises_is_marked_error_and_runtime_goes_on(store_dsn: s
     ok_corr, _ = await run_in_task(hook, TEAM_BUILDERS["RoundRobinGroupChat"](runtime, "after"), "acme", "go")
     await runtime.stop_when_idle()
     assert await hook.aclose()
-    _, rows = store.query(
-        "SELECT correlation_id, status, error != '' FROM tasks FINAL ORDER BY started_at"
-    )
+    _, rows = store.query("SELECT correlation_id, status, error != '' FROM tasks FINAL ORDER BY started_at")
     assert rows == [(failed.correlation_id, "error", 1), (ok_corr, "normal", 0)]
     _, errs = store.query(
         "SELECT count() FROM events WHERE correlation_id = {c:String} AND kind IN ('task_error')",
