@@ -12,7 +12,6 @@ from collector._demo import PERSONAS, run_demo
 
 from ._teams import make_hook
 
-
 NUMBER_RUN = re.compile(r"\+?\d[\d \t().-]{5,}\d")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from autogen_agentchat.agents import AssistantAgent
@@ -103,7 +103,7 @@ async def test_unserializable_message_and_raising_handler_keep_runtime_and_event
 class ExplodingClient:
     """Stands in for a model endpoint that fails: raising is its whole behaviour."""
 
-    model_info = {"vision": False, "function_calling": False, "json_output": False, "family": "unknown"}
+    model_info: ClassVar[dict[str, object]] = {"vision": False, "function_calling": False, "json_output": False, "family": "unknown"}
 
     async def create(self, *args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("model endpoint down")

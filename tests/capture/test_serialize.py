@@ -51,7 +51,7 @@ def test_images_are_never_stored() -> None:
     from PIL import Image as PILImage
 
     image = Image(PILImage.new("RGB", (4, 4)))
-    value, report = convert(MultiModalMessage(content=["look", image], source="user"))
+    value, _ = convert(MultiModalMessage(content=["look", image], source="user"))
     assert value["content"][0] == "look" and value["content"][1]["__placeholder__"] == "image"
 
 
@@ -64,7 +64,7 @@ def test_a_property_that_raises_becomes_a_placeholder() -> None:
         def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
             raise RuntimeError("boom")
 
-    value, report = convert({"x": Exploding()})
+    value, _ = convert({"x": Exploding()})
     assert value["x"]["__placeholder__"] in ("unserializable", "unknown-type")
 
 
