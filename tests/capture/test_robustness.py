@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from autogen_agentchat.agents import AssistantAgent
@@ -100,15 +100,6 @@ async def test_unserializable_message_and_raising_handler_keep_runtime_and_event
     store.close()
 
 
-class ExplodingClient:
-    """Stands in for a model endpoint that fails: raising is its whole behaviour."""
-
-    model_info: ClassVar[dict[str, object]] = {"vision": False, "function_calling": False, "json_output": False, "family": "unknown"}
-
-    async def create(self, *args: Any, **kwargs: Any) -> Any:
-        raise ConnectionError("model endpoint down")
-
-
 async def test_team_that_raises_is_marked_error_and_runtime_goes_on(store_dsn: str, redactor: object) -> None:
     from collector._demo_models import LoggingReplayClient
 
@@ -116,6 +107,7 @@ async def test_team_that_raises_is_marked_error_and_runtime_goes_on(store_dsn: s
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()
+    # Replay clients with no scripted output raise on their first call, like a failing endpoint.
     broken = RoundRobinGroupChat(
         [
             AssistantAgent("a", model_client=LoggingReplayClient([])),
