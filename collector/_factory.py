@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from ._pipeline import AuditPipeline
+from ._processors import default_processors
 from ._records import RecordBuilder, RedactorLike
 from ._settings import AuditSettings
 from ._store._client import Store
 from ._store._exporter import ClickHouseExporter
+
+if TYPE_CHECKING:
+    from ._hook import EventSink
 
 
 def new_id_prefix() -> str:
@@ -31,8 +36,15 @@ def build_pipeline(
         exporter=ClickHouseExporter(store),
         builder=RecordBuilder(settings, redactor, new_id_prefix()),
         settings=settings,
+        processors=default_processors(settings, store),
     )
 
 
-def build_sink(settings: AuditSettings) -> AuditPipeline:
+def build_sink(settings: AuditSettings) -> EventSink:
+    """The hook's sink: a client of the sidecar when AUDIT_SIDECAR_URL is set, else in-process."""
+    if settings.sidecar_url:
+        from ._sidecar import RemoteSink  # type: ignore[import-not-found, unused-ignore]
+
+        sink: EventSink = RemoteSink(settings)
+        return sink
     return build_pipeline(settings)

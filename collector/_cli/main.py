@@ -22,6 +22,9 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "serve",
     "keys": "keys",
     "verify": "verify",
+    "evidence": "evidence",
+    "retention": "retention",
+    "hold": "hold",
 }
 
 
