@@ -97,6 +97,7 @@ class PolicySet:
         self._tenants: dict[str, dict[str, Any]] = raw.get("tenants") or {}
         self._known = known_entities
         self._cache: dict[str, TenantPolicy] = {}
+        self._keys: dict[str, bytes] = {}
         for tenant in ["default", *self._tenants]:
             self.get(tenant)  # validate every tenant at start: a bad policy must fail loudly, early
 
@@ -139,7 +140,11 @@ class PolicySet:
             pseudonym_key=None,
         )
         if policy.needs_pseudonym:
-            key = _read_key(eff.get("pseudonym_key"), where)
+            source = eff.get("pseudonym_key")
+            memo = json.dumps(source, sort_keys=True, default=str)
+            if memo not in self._keys:  # read once at start; rotating a key needs a restart
+                self._keys[memo] = _read_key(source, where)
+            key = self._keys[memo]
             # The tenant id is mixed in so a key shared through `defaults` still yields tokens that
             # cannot be joined across tenants.
             tenant_key = hmac.new(key, b"tenant\0" + tenant_id.encode("utf-8"), hashlib.sha256).digest()
