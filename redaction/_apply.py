@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from ._policy import TenantPolicy
 
 
+_FUZZY = frozenset({"PERSON", "LOCATION", "NRP"})
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     start: int
@@ -30,12 +33,17 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
     for f in ordered:
         if out and f.start < out[-1].end:
             last = out[-1]
-            better = f.score > last.score or (f.score == last.score and f.end - f.start > last.end - last.start)
+            better = _rank(f) > _rank(last)
             out[-1] = Finding(last.start, max(last.end, f.end), f.entity if better else last.entity,
                               max(f.score, last.score))
         else:
             out.append(f)
     return out
+
+
+def _rank(f: Finding) -> tuple[bool, float, int]:
+    # A checksum- or shape-based finding names a span better than a statistical name/place guess.
+    return f.entity not in _FUZZY, f.score, f.end - f.start
 
 
 def pseudonym(policy: TenantPolicy, entity: str, value: str) -> str:
@@ -61,17 +69,22 @@ def render(policy: TenantPolicy, entity: str, value: str) -> str:
     return f"<{entity}>"
 
 
-def apply(policy: TenantPolicy, text: str, findings: Iterable[Finding]) -> tuple[str, Counter[str]]:
-    kept = [
+def kept(policy: TenantPolicy, text: str, findings: Iterable[Finding]) -> list[Finding]:
+    """The findings the policy redacts: wanted entity, score over threshold, not allow-listed."""
+    return [
         f for f in findings
         if f.entity in policy.entities and f.score >= policy.threshold_for(f.entity)
         and text[f.start:f.end].strip().casefold() not in policy.allow_list
     ]  # fmt: skip
+
+
+def apply(policy: TenantPolicy, text: str, findings: Iterable[Finding]) -> tuple[str, Counter[str]]:
+    selected = kept(policy, text, findings)
     counts: Counter[str] = Counter()
-    if not kept:
+    if not selected:
         return text, counts
     out, cursor = [], 0
-    for f in merge(kept):
+    for f in merge(selected):
         out.append(text[cursor : f.start])
         out.append(render(policy, f.entity, text[f.start : f.end]))
         counts[f.entity] += 1

@@ -112,7 +112,8 @@ class Engine:
             if use_ner:
                 self._spacy = NlpEngineProvider(nlp_configuration={
                     "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": settings.spacy_model}],
-                    "ner_model_configuration": {"labels_to_ignore": _SPACY_IGNORED},
+                    "ner_model_configuration": {"labels_to_ignore": _SPACY_IGNORED,
+                                                "model_to_presidio_entity_mapping": _SPACY_LABELS},
                 }).create_engine()  # fmt: skip
                 # Tagger, parser and lemmatizer are not used by any recognizer here; NER needs tok2vec only.
                 nlp = self._spacy.nlp["en"]

@@ -27,7 +27,7 @@ _CARD = re.compile(r"(?<![\d.,/-])\d(?:[ -]?\d){11,18}(?![\d])")
 _PHONE = re.compile(
     r"(?<![\w+/.:#-])(?:\+|00)?\(?\d[\d ().-]{5,22}\d(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?(?![\w@.-]\w)"
 )
-_PHONE_CONTEXT = re.compile(r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|sms|text me|ring)\b")
+_PHONE_CONTEXT = re.compile(r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|called|calling|fax|whatsapp|sms|text me|ring|number|reach|contact)\b")
 _DATE_LIKE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
 _EXT = re.compile(r"[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$")
 
@@ -53,13 +53,13 @@ def card_brand(digits: str) -> str | None:
         return "amex"
     if (digits.startswith("6011") or p2 == 65 or 644 <= int(digits[:3]) <= 649) and 16 <= n <= 19:
         return "discover"
-    if 3528 <= p4 <= 3589 and 15 <= n <= 19:
+    if (p2 == 35 and 16 <= n <= 19) or (p4 in (2131, 1800) and n == 15):
         return "jcb"
     if (p2 in (36, 38, 39) or 300 <= int(digits[:3]) <= 305 or p4 == 3095) and 14 <= n <= 19:
         return "diners"
     if p2 == 62 and 16 <= n <= 19:
         return "unionpay"
-    if (p2 == 50 or 56 <= p2 <= 69 or p4 in (6304, 6759, 6761, 6762, 6763)) and 12 <= n <= 19:
+    if (p2 == 50 or 56 <= p2 <= 69 or p4 in (6304, 6759, 6761, 6762, 6763, 604)) and 12 <= n <= 19:
         return "maestro"
     if 2200 <= p4 <= 2204 and n == 16:
         return "mir"
@@ -174,13 +174,13 @@ class PhoneRecognizer(LocalRecognizer):  # type: ignore[misc]
             return 0.0
         groups = [g for g in re.split(r"[^\d]+", main) if g]
         seps = set(re.sub(r"[\d+]", "", main))
-        near = _PHONE_CONTEXT.search(text, max(0, start - 40), start) is not None
+        near = _PHONE_CONTEXT.search(text, max(0, start - 60), start) is not None
         if main.startswith(("+", "00")):
             try:
                 number = phonenumbers.parse("+" + main.lstrip("+")[2 if main.startswith("00") else 0 :])
             except phonenumbers.NumberParseException:
-                return 0.0
-            return 0.9 if phonenumbers.is_possible_number(number) or len(digits) >= 10 else 0.0
+                return 0.7 if near else 0.0
+            return 0.9 if phonenumbers.is_possible_number(number) or len(digits) >= 10 or near else 0.0
         if seps == {"."}:
             # Versions and IPs use dots too: only the 3-3-4 and 2-2-2-2-2 phone shapes are phones.
             if [len(g) for g in groups] not in ([3, 3, 4], [2, 2, 2, 2, 2]) and not near:
@@ -188,8 +188,9 @@ class PhoneRecognizer(LocalRecognizer):  # type: ignore[misc]
         if not seps:
             nanp = len(digits) == 10 and digits[0] in "23456789" and digits[3] in "23456789"
             nanp1 = len(digits) == 11 and digits[0] == "1" and digits[1] in "23456789"
-            uk = len(digits) == 11 and digits.startswith("0") and digits[1] != "0"
-            return 0.75 if nanp or nanp1 or uk or near else 0.0
+            # National format with trunk prefix 0 (UK, FR, NL, DE ...); epoch seconds start with 1.
+            trunk = len(digits) in (10, 11) and digits.startswith("0") and digits[1] != "0"
+            return 0.75 if nanp or nanp1 or trunk or (near and len(digits) >= 8) else 0.0
         if len(digits) < 9 and not near:
             return 0.0
         if max(len(g) for g in groups) > 8:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _structured as st
-from ._apply import apply, render
+from ._apply import Finding, apply, kept, merge, render
 from ._engine import Engine
 from ._policy import PolicySet, TenantPolicy
 from ._pool import AnalysisPool
@@ -194,3 +194,14 @@ class Redactor:
                 while len(self._cache) > self.settings.cache_size:
                     self._cache.popitem(last=False)
         return results
+
+    def find_many(self, texts: Sequence[str], tenant_id: str = "default") -> list[list[Finding]]:
+        """The merged findings each text would have redacted under the tenant's policy (for evaluation)."""
+        policy = self.policies.get(tenant_id)
+        found = self._engine.analyze_batch([(t, policy.entities) for t in texts])
+        out = []
+        for text, findings in zip(texts, found, strict=True):
+            if isinstance(findings, BaseException):
+                raise findings
+            out.append(merge(kept(policy, text, findings)))
+        return out
