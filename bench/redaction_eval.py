@@ -15,7 +15,7 @@ import logging
 import time
 from collections import Counter
 
-from redaction import Redactor, RedactionSettings
+from redaction import RedactionSettings, Redactor
 from redaction._evalset import Sample, generate
 
 GROUP = {"PERSON_OOV": "PERSON"}
@@ -36,7 +36,10 @@ def evaluate(r: Redactor, samples: list[Sample]) -> None:
             any_total += 1
             any_tp += anyt >= 0.8 * (end - start)
         for f in findings:
-            ok = any(GROUP.get(e, e) == f.entity and f.start < end and start < f.end for start, end, e in sample.spans)
+            ok = any(
+                GROUP.get(e, e) == f.entity and f.start < end and start < f.end
+                for start, end, e in sample.spans
+            )
             (pred_ok if ok else fp)[f.entity] += 1
     print(f"  {'entity':<14} {'recall':>7} {'precision':>9} {'gold':>6} {'found':>6}")
     for entity in sorted(set(tp) | set(fn) | set(fp)):
@@ -46,8 +49,10 @@ def evaluate(r: Redactor, samples: list[Sample]) -> None:
         precision = f"{pred_ok[entity] / pred:.3f}" if pred and entity not in GROUP else "-"
         print(f"  {entity:<14} {recall:>7} {precision:>9} {gold:>6} {pred:>6}")
     gold_all, pred_all = sum(tp.values()) + sum(fn.values()), sum(pred_ok.values()) + sum(fp.values())
-    print(f"  {'OVERALL':<14} {sum(tp.values()) / gold_all:>7.3f} {sum(pred_ok.values()) / pred_all:>9.3f}"
-          f" {gold_all:>6} {pred_all:>6}   any-type recall {any_tp / any_total:.3f}   ({len(samples) / took:.0f} texts/s)")
+    print(
+        f"  {'OVERALL':<14} {sum(tp.values()) / gold_all:>7.3f} {sum(pred_ok.values()) / pred_all:>9.3f}"
+        f" {gold_all:>6} {pred_all:>6}   any-type recall {any_tp / any_total:.3f}   ({len(samples) / took:.0f} texts/s)"
+    )
 
 
 def main() -> None:
@@ -57,10 +62,14 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     samples = generate(args.seed, args.n)
-    print(f"evaluation set: seed {args.seed}, {len(samples)} samples, {sum(len(s.spans) for s in samples)} spans")
+    print(
+        f"evaluation set: seed {args.seed}, {len(samples)} samples, {sum(len(s.spans) for s in samples)} spans"
+    )
     for ner in (False, True):
         r = Redactor(RedactionSettings(ner=ner, cache_size=0))
-        print(f"\n{'NER (spaCy small + lists + context)' if r.ner_active else 'pattern-only (lists + context)'}:")
+        print(
+            f"\n{'NER (spaCy small + lists + context)' if r.ner_active else 'pattern-only (lists + context)'}:"
+        )
         evaluate(r, samples)
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from ._policy import TenantPolicy
 
-
 _FUZZY = frozenset({"PERSON", "LOCATION", "NRP"})
 
 
@@ -34,8 +33,12 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
         if out and f.start < out[-1].end:
             last = out[-1]
             better = _rank(f) > _rank(last)
-            out[-1] = Finding(last.start, max(last.end, f.end), f.entity if better else last.entity,
-                              max(f.score, last.score))
+            out[-1] = Finding(
+                last.start,
+                max(last.end, f.end),
+                f.entity if better else last.entity,
+                max(f.score, last.score),
+            )
         else:
             out.append(f)
     return out
@@ -55,7 +58,9 @@ def pseudonym(policy: TenantPolicy, entity: str, value: str) -> str:
 
 def mask(value: str, keep_last: int) -> str:
     keep = keep_last if len(value) > keep_last * 2 else 0
-    return "".join("*" if ch.isalnum() else ch for ch in value[: len(value) - keep]) + value[len(value) - keep :]
+    return (
+        "".join("*" if ch.isalnum() else ch for ch in value[: len(value) - keep]) + value[len(value) - keep :]
+    )
 
 
 def render(policy: TenantPolicy, entity: str, value: str) -> str:

@@ -36,8 +36,8 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from ._apply import Finding
-from ._numbers import CardRecognizer, IbanRecognizer, PhoneRecognizer
-from ._people_places import LocationRecognizer, PersonRecognizer
+from ._numbers import AuditCardRecognizer, AuditIbanRecognizer, AuditPhoneRecognizer
+from ._people_places import AuditLocationRecognizer, AuditPersonRecognizer
 from ._secrets import SECRET_ENTITIES, secret_recognizers
 from ._settings import RedactionSettings
 from .errors import EngineError
@@ -67,8 +67,21 @@ _SPACY_LABELS = {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": 
 
 
 # spaCy labels no policy redacts; DATE_TIME in particular is mostly noise on agent traffic.
-_SPACY_IGNORED = ["DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "ORG", "PRODUCT",
-                  "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"]
+_SPACY_IGNORED = [
+    "DATE",
+    "TIME",
+    "CARDINAL",
+    "ORDINAL",
+    "QUANTITY",
+    "MONEY",
+    "PERCENT",
+    "ORG",
+    "PRODUCT",
+    "EVENT",
+    "WORK_OF_ART",
+    "LAW",
+    "LANGUAGE",
+]
 
 
 def ner_model_available(model: str) -> bool:
@@ -79,8 +92,8 @@ def _recognizers(use_ner: bool) -> list[EntityRecognizer]:
     found: list[EntityRecognizer] = [
         EmailRecognizer(), IpRecognizer(), CryptoRecognizer(), UsSsnRecognizer(), UsItinRecognizer(),
         UsPassportRecognizer(), UsBankRecognizer(), UsLicenseRecognizer(), MedicalLicenseRecognizer(),
-        NhsRecognizer(), CardRecognizer(), IbanRecognizer(), PhoneRecognizer(), PersonRecognizer(),
-        LocationRecognizer(), *secret_recognizers(),
+        NhsRecognizer(), AuditCardRecognizer(), AuditIbanRecognizer(), AuditPhoneRecognizer(), AuditPersonRecognizer(),
+        AuditLocationRecognizer(), *secret_recognizers(),
     ]  # fmt: skip
     if use_ner:
         found.append(SpacyRecognizer(supported_entities=["PERSON", "LOCATION", "NRP"]))
@@ -104,7 +117,10 @@ class Engine:
         self.ner_active = use_ner
         try:
             noop = NlpEngineProvider(
-                nlp_configuration={"nlp_engine_name": "no_op", "models": [{"lang_code": "en", "model_name": "none"}]}
+                nlp_configuration={
+                    "nlp_engine_name": "no_op",
+                    "models": [{"lang_code": "en", "model_name": "none"}],
+                }
             ).create_engine()
             self._noop = noop
             self._spacy = None
@@ -116,14 +132,17 @@ class Engine:
                                                 "model_to_presidio_entity_mapping": _SPACY_LABELS},
                 }).create_engine()  # fmt: skip
                 # Tagger, parser and lemmatizer are not used by any recognizer here; NER needs tok2vec only.
-                nlp = self._spacy.nlp["en"]
+                nlp = self._spacy.nlp["en"]  # type: ignore[attr-defined]
                 nlp.disable_pipes(*[p for p in nlp.pipe_names if p not in ("tok2vec", "ner")])
                 nlp_engine = self._spacy
             registry = RecognizerRegistry(supported_languages=["en"])
             for recognizer in _recognizers(use_ner):
                 registry.add_recognizer(recognizer)
             self.analyzer = AnalyzerEngine(
-                registry=registry, nlp_engine=nlp_engine, supported_languages=["en"], default_score_threshold=0.0
+                registry=registry,
+                nlp_engine=nlp_engine,
+                supported_languages=["en"],
+                default_score_threshold=0.0,
             )
         except Exception as exc:
             raise EngineError(f"cannot build the Presidio analyzer: {type(exc).__name__}") from exc
@@ -137,17 +156,27 @@ class Engine:
         if self._spacy is not None and ner_idx:
             try:
                 texts = [jobs[i][0] for i in ner_idx]
-                for i, (_, art) in zip(ner_idx, self._spacy.process_batch(texts, "en", batch_size=64), strict=True):
+                for i, (_, art) in zip(
+                    ner_idx, self._spacy.process_batch(texts, "en", batch_size=64), strict=True
+                ):
                     artifacts[i] = art
             except Exception as exc:  # noqa: BLE001 - every text of the failed NER batch fails closed
-                return [exc if i in set(ner_idx) else self._one(jobs[i][0], wanted[i], None) for i in range(len(jobs))]
+                return [
+                    exc if i in set(ner_idx) else self._one(jobs[i][0], wanted[i], None)
+                    for i in range(len(jobs))
+                ]
         return [self._one(jobs[i][0], wanted[i], artifacts.get(i)) for i in range(len(jobs))]
 
     def _needed(self, text: str, entities: frozenset[str]) -> frozenset[str]:
-        return frozenset(e for e in entities & self.supported if ((t := TRIGGERS.get(e)) is None and
-                         _DIGITS.search(text)) or (t is not None and t.search(text)))
+        return frozenset(
+            e
+            for e in entities & self.supported
+            if ((t := TRIGGERS.get(e)) is None and _DIGITS.search(text)) or (t is not None and t.search(text))
+        )
 
-    def _one(self, text: str, entities: frozenset[str], art: NlpArtifacts | None) -> list[Finding] | BaseException:
+    def _one(
+        self, text: str, entities: frozenset[str], art: NlpArtifacts | None
+    ) -> list[Finding] | BaseException:
         if not entities:
             return []
         started = time.monotonic()

@@ -19,7 +19,18 @@ from faker import Faker
 IN_VOCAB = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT")
 OUT_OF_VOCAB = ("nl_NL", "pl_PL", "sv_SE", "pt_BR")
 PHONE_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "en_AU", "ja_JP", "en_IN")
-CARD_TYPES = ("visa16", "visa13", "visa19", "mastercard", "amex", "discover", "jcb16", "jcb15", "diners", "maestro")
+CARD_TYPES = (
+    "visa16",
+    "visa13",
+    "visa19",
+    "mastercard",
+    "amex",
+    "discover",
+    "jcb16",
+    "jcb15",
+    "diners",
+    "maestro",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +80,9 @@ class _Gen:
             return num, entity
         if entity == "IBAN_CODE":
             iban = self.fakers[r.choice(IN_VOCAB + OUT_OF_VOCAB)].iban()
-            return (" ".join(iban[i : i + 4] for i in range(0, len(iban), 4)) if r.random() < 0.4 else iban), entity
+            return (
+                " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)) if r.random() < 0.4 else iban
+            ), entity
         if entity == "PWD":
             return self._tok(an, r.randint(8, 16)), "PASSWORD"
         if entity == "IP_ADDRESS":
@@ -79,12 +92,12 @@ class _Gen:
             g = self.fakers[loc]
             return f"{g.first_name()} {g.last_name()}", "PERSON_OOV" if loc in OUT_OF_VOCAB else "PERSON"
         if entity == "LOCATION":
-            kind = r.random()
-            if kind < 0.4:
+            roll = r.random()
+            if roll < 0.4:
                 return f.street_address(), entity
-            if kind < 0.6:
+            if roll < 0.6:
                 return f"{f.city()}, {f.state_abbr()} {f.postcode()}", entity
-            if kind < 0.8:
+            if roll < 0.8:
                 return f.country(), entity
             return self.fakers["de_DE"].city() if r.random() < 0.5 else f.city(), entity
         kind = r.choice(["openai", "anthropic", "aws_id", "github", "slack", "jwt", "bearer", "pem"])
@@ -107,7 +120,9 @@ class _Gen:
         if kind == "pem":
             body = "\n".join(self._tok(an + "+/", 64) for _ in range(3))
             return f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----", "PRIVATE_KEY"
-        return "-----BEGIN RSA PRIVATE KEY-----\n" + self._tok(an + "+/", 64) + "\n-----END RSA PRIVATE KEY-----", "PRIVATE_KEY"
+        return "-----BEGIN RSA PRIVATE KEY-----\n" + self._tok(
+            an + "+/", 64
+        ) + "\n-----END RSA PRIVATE KEY-----", "PRIVATE_KEY"
 
     def distractor(self) -> str:
         r, f = self.rng, self.en

@@ -41,14 +41,52 @@ def build() -> None:
         if "/" in tz and not tz.startswith(("Etc/", "SystemV/", "US/")):
             places.add(tz.rsplit("/", 1)[1].replace("_", " "))
     suffixes = set(_attr("address.en_US", "street_suffixes")) | set(_attr("address.en_GB", "street_suffixes"))
-    suffixes |= {"Street", "St", "Road", "Rd", "Avenue", "Ave", "Boulevard", "Blvd", "Drive", "Dr", "Lane", "Ln",
-                 "Court", "Ct", "Place", "Pl", "Terrace", "Way", "Close", "Crescent", "Square", "Highway", "Hwy",
-                 "Parkway", "Pkwy", "Mews", "Row", "Gardens", "Strasse", "Straße", "Weg", "Allee", "Platz"}
+    suffixes |= {
+        "Street",
+        "St",
+        "Road",
+        "Rd",
+        "Avenue",
+        "Ave",
+        "Boulevard",
+        "Blvd",
+        "Drive",
+        "Dr",
+        "Lane",
+        "Ln",
+        "Court",
+        "Ct",
+        "Place",
+        "Pl",
+        "Terrace",
+        "Way",
+        "Close",
+        "Crescent",
+        "Square",
+        "Highway",
+        "Hwy",
+        "Parkway",
+        "Pkwy",
+        "Mews",
+        "Row",
+        "Gardens",
+        "Strasse",
+        "Straße",
+        "Weg",
+        "Allee",
+        "Platz",
+    }
     clean = {s.strip().title() for s in suffixes if s.strip().isalpha() or "ß" in s}
     DATA.mkdir(exist_ok=True)
     _write("given_names.txt", {n for n in given if n.isalpha() and n not in COMMON_WORDS and len(n) > 1})
-    _write("family_names.txt", {n for n in family if n.replace("-", "").replace("'", "").isalpha()
-                                and n not in COMMON_WORDS and len(n) > 1})
+    _write(
+        "family_names.txt",
+        {
+            n
+            for n in family
+            if n.replace("-", "").replace("'", "").isalpha() and n not in COMMON_WORDS and len(n) > 1
+        },
+    )
     _write("places.txt", {p for p in places if len(p) > 2 and p[0].isupper()})
     _write("street_suffixes.txt", clean)
 

@@ -19,7 +19,118 @@ IBAN_LENGTHS = dict(
     (code, int(n))
     for code, n in (
         item.split(":")
-        for item in ["AD:24", "AE:23", "AL:28", "AT:20", "AZ:28", "BA:20", "BE:16", "BG:22", "BH:22", "BI:27", "BR:29", "BY:28", "CH:21", "CR:22", "CY:28", "CZ:24", "DE:22", "DJ:27", "DK:18", "DO:28", "EE:20", "EG:29", "ES:24", "FI:18", "FK:18", "FO:18", "FR:27", "GB:22", "GE:22", "GI:23", "GL:18", "GR:27", "GT:28", "HN:28", "HR:21", "HU:28", "IE:22", "IL:23", "IQ:23", "IS:26", "IT:27", "JO:30", "KW:30", "KZ:20", "LB:28", "LC:32", "LI:21", "LT:20", "LU:20", "LV:21", "LY:25", "MC:27", "MD:24", "ME:22", "MK:19", "MN:20", "MR:27", "MT:31", "MU:30", "NI:28", "NL:18", "NO:15", "OM:23", "PK:24", "PL:28", "PS:29", "QA:29", "RO:24", "RS:22", "RU:33", "SA:24", "SC:31", "SD:18", "SE:24", "SI:19", "SK:24", "SM:27", "SO:23", "ST:25", "SV:28", "TL:23", "TN:24", "TR:26", "UA:29", "VA:22", "VG:24", "XK:20", "YE:30", "AO:25", "BF:28", "BJ:28", "CF:27", "CG:27", "CI:28", "CM:27", "CV:25", "DZ:26", "GA:27", "GQ:27", "GW:25", "IR:26", "KM:27", "MA:28", "MG:27", "ML:28", "MZ:25", "NE:28", "SN:28", "TD:27", "TG:28"]
+        for item in [
+            "AD:24",
+            "AE:23",
+            "AL:28",
+            "AT:20",
+            "AZ:28",
+            "BA:20",
+            "BE:16",
+            "BG:22",
+            "BH:22",
+            "BI:27",
+            "BR:29",
+            "BY:28",
+            "CH:21",
+            "CR:22",
+            "CY:28",
+            "CZ:24",
+            "DE:22",
+            "DJ:27",
+            "DK:18",
+            "DO:28",
+            "EE:20",
+            "EG:29",
+            "ES:24",
+            "FI:18",
+            "FK:18",
+            "FO:18",
+            "FR:27",
+            "GB:22",
+            "GE:22",
+            "GI:23",
+            "GL:18",
+            "GR:27",
+            "GT:28",
+            "HN:28",
+            "HR:21",
+            "HU:28",
+            "IE:22",
+            "IL:23",
+            "IQ:23",
+            "IS:26",
+            "IT:27",
+            "JO:30",
+            "KW:30",
+            "KZ:20",
+            "LB:28",
+            "LC:32",
+            "LI:21",
+            "LT:20",
+            "LU:20",
+            "LV:21",
+            "LY:25",
+            "MC:27",
+            "MD:24",
+            "ME:22",
+            "MK:19",
+            "MN:20",
+            "MR:27",
+            "MT:31",
+            "MU:30",
+            "NI:28",
+            "NL:18",
+            "NO:15",
+            "OM:23",
+            "PK:24",
+            "PL:28",
+            "PS:29",
+            "QA:29",
+            "RO:24",
+            "RS:22",
+            "RU:33",
+            "SA:24",
+            "SC:31",
+            "SD:18",
+            "SE:24",
+            "SI:19",
+            "SK:24",
+            "SM:27",
+            "SO:23",
+            "ST:25",
+            "SV:28",
+            "TL:23",
+            "TN:24",
+            "TR:26",
+            "UA:29",
+            "VA:22",
+            "VG:24",
+            "XK:20",
+            "YE:30",
+            "AO:25",
+            "BF:28",
+            "BJ:28",
+            "CF:27",
+            "CG:27",
+            "CI:28",
+            "CM:27",
+            "CV:25",
+            "DZ:26",
+            "GA:27",
+            "GQ:27",
+            "GW:25",
+            "IR:26",
+            "KM:27",
+            "MA:28",
+            "MG:27",
+            "ML:28",
+            "MZ:25",
+            "NE:28",
+            "SN:28",
+            "TD:27",
+            "TG:28",
+        ]
     )
 )
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?=[ -]?[A-Z0-9])")
@@ -27,7 +138,9 @@ _CARD = re.compile(r"(?<![\d.,/-])\d(?:[ -]?\d){11,18}(?![\d])")
 _PHONE = re.compile(
     r"(?<![\w+/.:#-])(?:\+|00)?\(?\d[\d ().-]{5,22}\d(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?(?![\w@.-]\w)"
 )
-_PHONE_CONTEXT = re.compile(r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|called|calling|fax|whatsapp|sms|text me|ring|number|reach|contact)\b")
+_PHONE_CONTEXT = re.compile(
+    r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|called|calling|fax|whatsapp|sms|text me|ring|number|reach|contact)\b"
+)
 _DATE_LIKE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
 _EXT = re.compile(r"[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$")
 
@@ -84,8 +197,10 @@ def _result(entity: str, start: int, end: int, score: float, name: str) -> Recog
     )
 
 
-class CardRecognizer(LocalRecognizer):  # type: ignore[misc]
+class AuditCardRecognizer(LocalRecognizer):
     """Payment cards of every major brand, 12-19 digits, grouped or not, Luhn-checked."""
+
+    _rname = "audit_card"
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["CREDIT_CARD"], name="audit_card", supported_language="en")
@@ -102,13 +217,15 @@ class CardRecognizer(LocalRecognizer):  # type: ignore[misc]
             for cut in cuts:
                 digits = re.sub(r"\D", "", span[:cut])
                 if 12 <= len(digits) <= 19 and luhn_ok(digits) and card_brand(digits):
-                    out.append(_result("CREDIT_CARD", m.start(), m.start() + cut, 1.0, self.name))
+                    out.append(_result("CREDIT_CARD", m.start(), m.start() + cut, 1.0, self._rname))
                     break
         return out
 
 
-class IbanRecognizer(LocalRecognizer):  # type: ignore[misc]
+class AuditIbanRecognizer(LocalRecognizer):
     """IBANs of all countries: length from the registry, mod-97 checksum, spaces or dashes allowed."""
+
+    _rname = "audit_iban"
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["IBAN_CODE"], name="audit_iban", supported_language="en")
@@ -123,7 +240,8 @@ class IbanRecognizer(LocalRecognizer):  # type: ignore[misc]
             want = IBAN_LENGTHS.get(country)
             lengths = [want] if want else list(range(34, 14, -1))
             for length in lengths:
-                compact, i = [], m.start()
+                compact: list[str] = []
+                i = m.start()
                 while i < len(text) and len(compact) < length:
                     ch = text[i]
                     if ch.isascii() and (ch.isupper() or ch.isdigit()):
@@ -133,17 +251,19 @@ class IbanRecognizer(LocalRecognizer):  # type: ignore[misc]
                     i += 1
                 at_boundary = i >= len(text) or not text[i].isalnum()
                 if len(compact) == length and at_boundary and iban_ok("".join(compact)):
-                    out.append(_result("IBAN_CODE", m.start(), i, 1.0 if want else 0.8, self.name))
+                    out.append(_result("IBAN_CODE", m.start(), i, 1.0 if want else 0.8, self._rname))
                     break
         return out
 
 
-class PhoneRecognizer(LocalRecognizer):  # type: ignore[misc]
+class AuditPhoneRecognizer(LocalRecognizer):
     """Phone numbers in national and international formats, with extensions.
 
     A bare run of digits is only a phone when it fits the North American plan or a phone word is
     near; dates, IPs, versions and epoch timestamps are rejected by shape.
     """
+
+    _rname = "audit_phone"
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["PHONE_NUMBER"], name="audit_phone", supported_language="en")
@@ -164,7 +284,7 @@ class PhoneRecognizer(LocalRecognizer):  # type: ignore[misc]
                 continue
             score = self._score(span, text, start)
             if score:
-                out.append(_result("PHONE_NUMBER", start, start + len(span), score, self.name))
+                out.append(_result("PHONE_NUMBER", start, start + len(span), score, self._rname))
         return out
 
     def _score(self, span: str, text: str, start: int) -> float:

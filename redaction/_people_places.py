@@ -16,7 +16,9 @@ from presidio_analyzer import LocalRecognizer, RecognizerResult
 
 DATA = Path(__file__).parent / "data"
 _CAP = r"[A-Z][a-zA-Z'’]+(?:-[A-Z][a-zA-Z'’]+)?"
-_TITLE = re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Madam|Mme|Herr|Frau)\.?\s+(?P<n>{_CAP}(?:\s+{_CAP}){{0,2}})")
+_TITLE = re.compile(
+    rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Madam|Mme|Herr|Frau)\.?\s+(?P<n>{_CAP}(?:\s+{_CAP}){{0,2}})"
+)
 _INTRO = re.compile(
     rf"(?i:\b(?:my name is|my name's|name:|i am|i'm|this is|dear|hi|hello|thanks|thank you|regards,|cheers,"
     rf"|sincerely,|signed|contact|ask|cc|assigned to|customer|user|patient|employee|manager)\s*,?\s+)"
@@ -30,10 +32,48 @@ _PLACE_INTRO = re.compile(
     rf"|address is|address:|ship|deliver|shipped|delivered)(?:\s+(?:in|at|to|near|on|from))?|from|in|to|at|near)\s+)"
     rf"(?P<n>{_CAP}(?:\s+{_CAP}){{0,2}})"
 )
-_STOP_AFTER_INTRO = {"I", "The", "A", "An", "We", "You", "It", "This", "That", "Please", "Thanks", "Yes", "No",
-                     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January",
-                     "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                     "November", "December", "Python", "JSON", "API", "Team", "All", "There", "Here", "Sure"}
+_STOP_AFTER_INTRO = {
+    "I",
+    "The",
+    "A",
+    "An",
+    "We",
+    "You",
+    "It",
+    "This",
+    "That",
+    "Please",
+    "Thanks",
+    "Yes",
+    "No",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Python",
+    "JSON",
+    "API",
+    "Team",
+    "All",
+    "There",
+    "Here",
+    "Sure",
+}
 
 
 @cache
@@ -53,17 +93,22 @@ def _address_re() -> re.Pattern[str]:
 
 
 def _res(entity: str, start: int, end: int, score: float, name: str) -> RecognizerResult:
-    return RecognizerResult(entity, start, end, score, recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: name})
+    return RecognizerResult(
+        entity, start, end, score, recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: name}
+    )
 
 
 def _is_name(words: list[str]) -> bool:
     given, family = _words("given_names.txt"), _words("family_names.txt")
-    return words[0] in given and all(w in family or w in given or all(p in family for p in w.split("-"))
-                                     for w in words[1:])
+    return words[0] in given and all(
+        w in family or w in given or all(p in family for p in w.split("-")) for w in words[1:]
+    )
 
 
-class PersonRecognizer(LocalRecognizer):  # type: ignore[misc]
+class AuditPersonRecognizer(LocalRecognizer):
     """Names after a title or an introduction, and given+family pairs from the shipped lists."""
+
+    _rname = "audit_person"
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["PERSON"], name="audit_person", supported_language="en")
@@ -74,29 +119,35 @@ class PersonRecognizer(LocalRecognizer):  # type: ignore[misc]
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         out = []
         for m in _TITLE.finditer(text):
-            out.append(_res("PERSON", *m.span("n"), 0.85, self.name))
+            out.append(_res("PERSON", *m.span("n"), 0.85, self._rname))
         for m in _INTRO.finditer(text):
             words = m.group("n").split()
             while words and words[-1] in _STOP_AFTER_INTRO:
                 words.pop()
-            if words and words[0] not in _STOP_AFTER_INTRO and (
-                words[0] in _words("given_names.txt") or len(words) > 1
+            if (
+                words
+                and words[0] not in _STOP_AFTER_INTRO
+                and (words[0] in _words("given_names.txt") or len(words) > 1)
             ):
                 end = m.start("n") + len(" ".join(words)) if len(words) > 1 else m.start("n") + len(words[0])
-                out.append(_res("PERSON", m.start("n"), end, 0.75, self.name))
+                out.append(_res("PERSON", m.start("n"), end, 0.75, self._rname))
         for m in _CAPSEQ.finditer(text):
             words = m.group().split()
             for i in range(len(words) - 1):
                 for j in (3, 2):
                     if i + j <= len(words) and _is_name(words[i : i + j]):
                         start = m.start() + len(" ".join(words[:i])) + (1 if i else 0)
-                        out.append(_res("PERSON", start, start + len(" ".join(words[i : i + j])), 0.8, self.name))
+                        out.append(
+                            _res("PERSON", start, start + len(" ".join(words[i : i + j])), 0.8, self._rname)
+                        )
                         break
         return out
 
 
-class LocationRecognizer(LocalRecognizer):  # type: ignore[misc]
+class AuditLocationRecognizer(LocalRecognizer):
     """Street addresses, postcodes, "City, ST 12345", known places, and places after "lives in"."""
+
+    _rname = "audit_location"
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["LOCATION"], name="audit_location", supported_language="en")
@@ -105,10 +156,13 @@ class LocationRecognizer(LocalRecognizer):  # type: ignore[misc]
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
-        out = [_res("LOCATION", *m.span(), 0.9, self.name) for m in _address_re().finditer(text)]
-        out += [_res("LOCATION", *m.span(), 0.85, self.name) for m in _CITY_STATE_ZIP.finditer(text)]
-        out += [_res("LOCATION", *m.span(), 0.6, self.name) for m in _POSTCODE_UK.finditer(text)
-                if any(c.isdigit() for c in m.group()[:3])]
+        out = [_res("LOCATION", *m.span(), 0.9, self._rname) for m in _address_re().finditer(text)]
+        out += [_res("LOCATION", *m.span(), 0.85, self._rname) for m in _CITY_STATE_ZIP.finditer(text)]
+        out += [
+            _res("LOCATION", *m.span(), 0.6, self._rname)
+            for m in _POSTCODE_UK.finditer(text)
+            if any(c.isdigit() for c in m.group()[:3])
+        ]
         places, given = _words("places.txt"), _words("given_names.txt")
         for m in _CAPSEQ.finditer(text):
             words, base = m.group().split(" "), m.start()
@@ -120,7 +174,7 @@ class LocationRecognizer(LocalRecognizer):  # type: ignore[misc]
                         start = base + len(" ".join(words[:i])) + (1 if i else 0)
                         # A place that is also a given name (Georgia, Florence) needs a place phrase.
                         score = 0.55 if cand in given else 0.75
-                        out.append(_res("LOCATION", start, start + len(cand), score, self.name))
+                        out.append(_res("LOCATION", start, start + len(cand), score, self._rname))
                         i += j - 1
                         break
                 i += 1
@@ -133,5 +187,5 @@ class LocationRecognizer(LocalRecognizer):  # type: ignore[misc]
             cand = " ".join(words)
             strong = m.group("s") is not None
             if strong or cand in places or cand.split()[0] in places:
-                out.append(_res("LOCATION", m.start("n"), m.start("n") + len(cand), 0.8, self.name))
+                out.append(_res("LOCATION", m.start("n"), m.start("n") + len(cand), 0.8, self._rname))
         return out

@@ -8,6 +8,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from ._pool import AnalysisPool
 from ._settings import RedactionSettings
 
 log = logging.getLogger("redaction")
-_SECRET_ENTITY = "SECRET"
+_SECRET_ENTITY = "SECRET"  # noqa: S105 - an entity name
 _TRUNCATED = "…[truncated {n} chars]"
 _BINARY_PREFIX = "data:"
 
@@ -51,7 +52,9 @@ class Redactor:
     keyed by a hash of (tenant policy, text), so the original never stays in memory as a key.
     """
 
-    def __init__(self, settings: RedactionSettings | None = None, policy_path: str | Path | None = None) -> None:
+    def __init__(
+        self, settings: RedactionSettings | None = None, policy_path: str | Path | None = None
+    ) -> None:
         self.settings = settings or RedactionSettings()
         self._engine = Engine(self.settings)
         self.ner_active = self._engine.ner_active
@@ -113,7 +116,7 @@ class Redactor:
                 secrets = st.count_secrets(tree)
                 if secrets:
                     counts[_SECRET_ENTITY] += secrets
-                value = st.join(tree, redacted, lambda v, p=policy: render(p, _SECRET_ENTITY, v))
+                value = st.join(tree, redacted, partial(render, policy, _SECRET_ENTITY))
                 outcomes.append(RedactionOutcome(value, dict(counts), "ok", policy.version))
             except Exception as exc:  # noqa: BLE001 - fail closed per item
                 outcomes.append(self._failed(tenant_id, exc))

@@ -34,9 +34,18 @@ def _has_digit(match: str) -> bool:
 
 def _not_placeholder(match: str) -> bool:
     value = match.strip("\"'").lower()
-    return value not in {"", "none", "null", "true", "false", "xxx", "xxxx", "****", "********", "redacted"} and (
-        not value.startswith("<") and not value.startswith("${") and not value.startswith("{{")
-    )
+    return value not in {
+        "",
+        "none",
+        "null",
+        "true",
+        "false",
+        "xxx",
+        "xxxx",
+        "****",
+        "********",
+        "redacted",
+    } and (not value.startswith("<") and not value.startswith("${") and not value.startswith("{{"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +57,40 @@ class SecretPattern:
     check: Callable[[str], bool] | None = None
 
 
-def _p(entity: str, name: str, regex: str, score: float, check: Callable[[str], bool] | None = None) -> SecretPattern:
+def _p(
+    entity: str, name: str, regex: str, score: float, check: Callable[[str], bool] | None = None
+) -> SecretPattern:
     return SecretPattern(entity, name, re.compile(regex), score, check)
 
 
 SECRET_PATTERNS: list[SecretPattern] = [
-    _p("API_KEY", "anthropic_key", r"\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,}|\bsk-ant-[A-Za-z0-9_-]{20,}", 0.99),
-    _p("API_KEY", "openai_key", r"\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])", 0.95,
-       lambda s: any(c.isdigit() for c in s) and any(c.isupper() for c in s)),
+    _p(
+        "API_KEY",
+        "anthropic_key",
+        r"\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,}|\bsk-ant-[A-Za-z0-9_-]{20,}",
+        0.99,
+    ),
+    _p(
+        "API_KEY",
+        "openai_key",
+        r"\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])",
+        0.95,
+        lambda s: any(c.isdigit() for c in s) and any(c.isupper() for c in s),
+    ),
     _p("API_KEY", "aws_access_key_id", r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b", 0.95),
-    _p("API_KEY", "aws_secret_key",
-       r"(?i)(?<=aws_secret_access_key)[\"']?\s*[=:]\s*[\"']?[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])", 0.95),
-    _p("API_KEY", "aws_secret_key_bare", r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])"
-       r"(?=[A-Za-z0-9/+]*\d)(?=[A-Za-z0-9/+]*/)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", 0.6),
+    _p(
+        "API_KEY",
+        "aws_secret_key",
+        r"(?i)(?<=aws_secret_access_key)[\"']?\s*[=:]\s*[\"']?[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])",
+        0.95,
+    ),
+    _p(
+        "API_KEY",
+        "aws_secret_key_bare",
+        r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])"
+        r"(?=[A-Za-z0-9/+]*\d)(?=[A-Za-z0-9/+]*/)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])",
+        0.6,
+    ),
     _p("API_KEY", "github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b", 0.97),
     _p("API_KEY", "gitlab_token", r"\bglpat-[A-Za-z0-9_-]{20,}\b", 0.97),
     _p("API_KEY", "slack_token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}\b", 0.97),
@@ -71,13 +101,26 @@ SECRET_PATTERNS: list[SecretPattern] = [
     _p("JWT", "jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", 0.97),
     _p("AUTH_HEADER", "bearer", r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{16,}", 0.9, _has_digit),
     _p("AUTH_HEADER", "basic", r"(?i)\bbasic\s+[A-Za-z0-9+/]{8,}={0,2}", 0.9, _basic_ok),
-    _p("AUTH_HEADER", "authorization", r"(?i)(?<=authorization:)\s*(?!bearer|basic)[A-Za-z0-9._~+/=-]{16,}", 0.85),
-    _p("PRIVATE_KEY", "pem_private_key",
-       r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
-       0.99),
+    _p(
+        "AUTH_HEADER",
+        "authorization",
+        r"(?i)(?<=authorization:)\s*(?!bearer|basic)[A-Za-z0-9._~+/=-]{16,}",
+        0.85,
+    ),
+    _p(
+        "PRIVATE_KEY",
+        "pem_private_key",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+        0.99,
+    ),
     _p("PASSWORD", "url_password", r"(?<=://)[^\s:/@?#]+:[^\s@/]+(?=@[^\s@])", 0.95),
-    _p("PASSWORD", "assigned_secret",
-       rf"(?i)(?<![A-Za-z]){_KEYNAME}[\"']?\s*[=:]\s*[\"']?(?P<v>[^\s;,&\"'<>]{{4,}})", 0.85, _not_placeholder),
+    _p(
+        "PASSWORD",
+        "assigned_secret",
+        rf"(?i)(?<![A-Za-z]){_KEYNAME}[\"']?\s*[=:]\s*[\"']?(?P<v>[^\s;,&\"'<>]{{4,}})",
+        0.85,
+        _not_placeholder,
+    ),
 ]
 
 
@@ -90,7 +133,7 @@ def _value_span(p: SecretPattern, m: re.Match[str]) -> tuple[int, int]:
     return start + lead, end
 
 
-class SecretRecognizer(LocalRecognizer):  # type: ignore[misc]
+class AuditSecretRecognizer(LocalRecognizer):
     """All secret shapes of one entity type."""
 
     def __init__(self, entity: str, patterns: list[SecretPattern]) -> None:
@@ -119,11 +162,11 @@ class SecretRecognizer(LocalRecognizer):  # type: ignore[misc]
         return out
 
 
-def secret_recognizers() -> list[SecretRecognizer]:
+def secret_recognizers() -> list[AuditSecretRecognizer]:
     by_entity: dict[str, list[SecretPattern]] = {}
     for p in SECRET_PATTERNS:
         by_entity.setdefault(p.entity, []).append(p)
-    return [SecretRecognizer(entity, patterns) for entity, patterns in by_entity.items()]
+    return [AuditSecretRecognizer(entity, patterns) for entity, patterns in by_entity.items()]
 
 
 SECRET_ENTITIES = frozenset(p.entity for p in SECRET_PATTERNS)

@@ -18,13 +18,17 @@ def add_parser(subparsers: Any) -> None:
         "the capture pipeline. With --jsonl each line is a JSON object whose `text` field is redacted.",
     )
     p.add_argument("--tenant", default="default", help="tenant whose policy applies (default: %(default)s)")
-    p.add_argument("--jsonl", action="store_true", help="input is JSON Lines; redact each line's `text` field")
-    p.add_argument("--policy", default=None, help="policy YAML file (default: REDACTION_POLICY_PATH or packaged)")
+    p.add_argument(
+        "--jsonl", action="store_true", help="input is JSON Lines; redact each line's `text` field"
+    )
+    p.add_argument(
+        "--policy", default=None, help="policy YAML file (default: REDACTION_POLICY_PATH or packaged)"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    from redaction import Redactor, RedactionError  # the engine loads spaCy: only when this command runs
+    from redaction import RedactionError, Redactor  # the engine loads spaCy: only when this command runs
 
     src, dst = stdin or sys.stdin, stdout or sys.stdout
     try:

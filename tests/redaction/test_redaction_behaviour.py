@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from redaction import PolicyError, Redactor, RedactionSettings
+from redaction import PolicyError, RedactionSettings, Redactor
 
 POLICY = """
 version: "t1"
@@ -71,7 +71,10 @@ def test_redaction_structured_field_by_field(pattern_redactor: Redactor) -> None
     value: dict[str, Any] = {
         "name": "lookup",
         "arguments": json.dumps({"email": "bob@x.io", "password": "hunter22", "n": 3}),
-        "content": [{"type": "text", "text": "call +1-202-555-0143"}, {"type": "image", "url": "data:image/png;base64,AAAA"}],
+        "content": [
+            {"type": "text", "text": "call +1-202-555-0143"},
+            {"type": "image", "url": "data:image/png;base64,AAAA"},
+        ],
         "headers": {"Authorization": "Bearer abc123def456ghi789jkl"},
     }
     out = pattern_redactor.redact_value(value)
@@ -83,7 +86,9 @@ def test_redaction_structured_field_by_field(pattern_redactor: Redactor) -> None
     assert "abc123" not in json.dumps(out.value)
 
 
-def test_redaction_fail_closed_stores_no_raw_text(pattern_redactor: Redactor, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redaction_fail_closed_stores_no_raw_text(
+    pattern_redactor: Redactor, monkeypatch: pytest.MonkeyPatch
+) -> None:
     raw = "my card 4111 1111 1111 1111 and jane@corp.io UNIQUE-MARKER"
 
     def boom(*_a: object, **_k: object) -> object:
@@ -123,8 +128,10 @@ def test_redaction_ner_missing_warns_loudly(caplog: pytest.LogCaptureFixture) ->
 def test_redaction_bad_policy_fails_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MISSING_KEY_VAR", raising=False)
     bad = tmp_path / "bad.yaml"
-    bad.write_text('version: "1"\ndefaults: {entities: [EMAIL_ADDRESS], operator: pseudonym, '
-                   "pseudonym_key: {env: MISSING_KEY_VAR}}\n")
+    bad.write_text(
+        'version: "1"\ndefaults: {entities: [EMAIL_ADDRESS], operator: pseudonym, '
+        "pseudonym_key: {env: MISSING_KEY_VAR}}\n"
+    )
     with pytest.raises(PolicyError, match="MISSING_KEY_VAR"):
         Redactor(RedactionSettings(ner=False), policy_path=bad)
     bad.write_text('version: "1"\ndefaults: {entities: [NOT_AN_ENTITY]}\n')

@@ -32,7 +32,14 @@ def test_redaction_cli_jsonl_in_process() -> None:
 def test_redaction_cli_text_subprocess() -> None:
     code = "from collector._cli.redact import run; import argparse, sys; sys.exit(run(argparse.Namespace(tenant='default', jsonl=False, policy=None)))"
     env = {**os.environ, "REDACTION_NER": "false"}
-    proc = subprocess.run([sys.executable, "-c", code], input="key AKIAIOSFODNN7EXAMPLE, +44 20 7946 0958\n",
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        input="key AKIAIOSFODNN7EXAMPLE, +44 20 7946 0958\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-500:]
     assert proc.stdout == "key <API_KEY>, <PHONE_NUMBER>\n"

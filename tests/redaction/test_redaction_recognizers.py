@@ -34,7 +34,10 @@ TRUE = [
     ("API_KEY", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
     ("API_KEY", "token ghp_1234567890abcdefghijklmnopqrstuvwxyzAB"),
     ("API_KEY", "slack xoxb-123456789012-abcdefghijkl"),
-    ("JWT", "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+    (
+        "JWT",
+        "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    ),
     ("AUTH_HEADER", "Authorization: Bearer abc123def456ghi789jkl"),
     ("AUTH_HEADER", "Authorization: Basic dXNlcjpwYXNzd29yZA=="),
     ("PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"),
@@ -62,7 +65,9 @@ FALSE = [
 
 
 @pytest.mark.parametrize(("entity", "text"), TRUE)
-def test_redaction_true_positive(pattern_redactor: Redactor, redactor: Redactor, entity: str, text: str) -> None:
+def test_redaction_true_positive(
+    pattern_redactor: Redactor, redactor: Redactor, entity: str, text: str
+) -> None:
     r = redactor if entity in {"PERSON", "LOCATION"} else pattern_redactor
     out = r.redact_text(text)
     assert out.status == "ok"
