@@ -45,7 +45,7 @@ from .errors import EngineError
 log = logging.getLogger("redaction")
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP"})
 _SECRET_TRIGGER = (
-    r"sk-|sk_|rk_|pk_|AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|eyJ|gh[pousr]_|github_pat|glpat-|xox|hooks\.slack|AIza"
+    r"sk-|sk_|rk_|pk_|AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|eyJ|gh[pousr]_|github_pat|glpat-|xox|hooks\.slack|AIza"  # noqa: S105
     r"|hf_|(?i:bearer|basic|authorization|private key|://|passw|pwd|pass|secret|api.?key|token|aws)|[A-Za-z0-9/+]{40}"
 )
 # entity -> a regex that must match somewhere for the entity's recognizers to be worth running.
@@ -92,7 +92,7 @@ def _recognizers(use_ner: bool) -> list[EntityRecognizer]:
     found: list[EntityRecognizer] = [
         EmailRecognizer(), IpRecognizer(), CryptoRecognizer(), UsSsnRecognizer(), UsItinRecognizer(),
         UsPassportRecognizer(), UsBankRecognizer(), UsLicenseRecognizer(), MedicalLicenseRecognizer(),
-        NhsRecognizer(), AuditCardRecognizer(), AuditIbanRecognizer(), AuditPhoneRecognizer(), AuditPersonRecognizer(),
+        NhsRecognizer(), AuditCardRecognizer(), AuditIbanRecognizer(), AuditPhoneRecognizer(), AuditPersonRecognizer(),  # noqa: E501
         AuditLocationRecognizer(), *secret_recognizers(),
     ]  # fmt: skip
     if use_ner:
@@ -127,7 +127,7 @@ class Engine:
             nlp_engine = noop
             if use_ner:
                 self._spacy = NlpEngineProvider(nlp_configuration={
-                    "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": settings.spacy_model}],
+                    "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": settings.spacy_model}],  # noqa: E501
                     "ner_model_configuration": {"labels_to_ignore": _SPACY_IGNORED,
                                                 "model_to_presidio_entity_mapping": _SPACY_LABELS},
                 }).create_engine()  # fmt: skip

@@ -18,8 +18,16 @@ NAME_LOCALES = ("en_US", "en_GB", "en_IE", "en_IN", "de_DE", "fr_FR", "es_ES", "
 DATA = Path(__file__).parent / "data"
 # Capitalized words that are far more often ordinary words than names in English prose.
 COMMON_WORDS = set(
-    ["May", "June", "April", "August", "Will", "Bill", "Mark", "Rose", "Grace", "Hope", "Joy", "Faith", "Summer", "Autumn", "Dawn", "Page", "Read", "Lane", "Long", "Young", "Price", "Green", "Brown", "White", "Black", "Rich", "Grant", "Hunter", "Bishop", "Cook", "Ward", "Hill", "Wood", "Stone", "Rice", "Frank", "Sterling", "Major", "Case", "Cross", "Day", "Love", "Little", "King", "Bell", "Chase", "Field", "Fields", "Gay", "Holiday", "Justice", "Hall", "Park", "Way", "Sun", "Moon", "Star", "Key", "Post", "Banks", "Church", "Chance", "Christian", "Golden", "Guy", "Hero", "Lord", "Person", "Navy", "Sky", "Storm", "Victory", "Honor", "Noble", "Pierce", "Ray", "Rock", "Ross", "Say", "Share", "Short", "Sharp", "Small", "Strong", "Swift", "Sweet", "Tate", "Trim", "Via", "Vance", "Walker", "Wise", "Worth", "Don", "Art", "Bob", "Sean", "Patch", "Miles", "Max", "Jack", "Ken", "Gene", "Norm"]
-)  # fmt: skip
+    (  # noqa: SIM905 - a readable block of words
+        "May June April August Will Bill Mark Rose Grace Hope Joy Faith Summer Autumn Dawn Page Read "
+        "Lane Long Young Price Green Brown White Black Rich Grant Hunter Bishop Cook Ward Hill Wood "
+        "Stone Rice Frank Sterling Major Case Cross Day Love Little King Bell Chase Field Fields Gay "
+        "Holiday Justice Hall Park Way Sun Moon Star Key Post Banks Church Chance Christian Golden Guy "
+        "Hero Lord Person Navy Sky Storm Victory Honor Noble Pierce Ray Rock Ross Say Share Short Sharp "
+        "Small Strong Swift Sweet Tate Trim Via Vance Walker Wise Worth Don Art Bob Sean Patch Miles Max "
+        "Jack Ken Gene Norm "
+    ).split()
+)
 
 
 def _attr(module: str, name: str) -> list[str]:

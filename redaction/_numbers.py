@@ -139,7 +139,7 @@ _PHONE = re.compile(
     r"(?<![\w+/.:#-])(?:\+|00)?\(?\d[\d ().-]{5,22}\d(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?(?![\w@.-]\w)"
 )
 _PHONE_CONTEXT = re.compile(
-    r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|called|calling|fax|whatsapp|sms|text me|ring|number|reach|contact)\b"
+    r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|called|calling|fax|whatsapp|sms|text me|ring|number|reach|contact)\b"  # noqa: E501
 )
 _DATE_LIKE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
 _EXT = re.compile(r"[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$")
@@ -301,10 +301,9 @@ class AuditPhoneRecognizer(LocalRecognizer):
             except phonenumbers.NumberParseException:
                 return 0.7 if near else 0.0
             return 0.9 if phonenumbers.is_possible_number(number) or len(digits) >= 10 or near else 0.0
-        if seps == {"."}:
-            # Versions and IPs use dots too: only the 3-3-4 and 2-2-2-2-2 phone shapes are phones.
-            if [len(g) for g in groups] not in ([3, 3, 4], [2, 2, 2, 2, 2]) and not near:
-                return 0.0
+        # Versions and IPs use dots too: only the 3-3-4 and 2-2-2-2-2 phone shapes are phones.
+        if seps == {"."} and [len(g) for g in groups] not in ([3, 3, 4], [2, 2, 2, 2, 2]) and not near:
+            return 0.0
         if not seps:
             nanp = len(digits) == 10 and digits[0] in "23456789" and digits[3] in "23456789"
             nanp1 = len(digits) == 11 and digits[0] == "1" and digits[1] in "23456789"

@@ -16,7 +16,7 @@ from typing import Any
 
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
-_KEYNAME = r"(?:password|passwd|pwd|pass|secret|client_secret|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|token)"
+_KEYNAME = r"(?:password|passwd|pwd|pass|secret|client_secret|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|token)"  # noqa: E501
 
 
 def _basic_ok(match: str) -> bool:
@@ -110,7 +110,7 @@ SECRET_PATTERNS: list[SecretPattern] = [
     _p(
         "PRIVATE_KEY",
         "pem_private_key",
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",  # noqa: E501
         0.99,
     ),
     _p("PASSWORD", "url_password", r"(?<=://)[^\s:/@?#]+:[^\s@/]+(?=@[^\s@])", 0.95),

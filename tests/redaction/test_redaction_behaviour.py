@@ -46,7 +46,8 @@ def test_redaction_pseudonyms_stable_within_tenant_distinct_across(policy_redact
     a2 = policy_redactor.redact_text("from JANE@corp.io again", "tenant-a").value
     b = policy_redactor.redact_text("mail jane@corp.io", "tenant-b").value
     token = a1.split()[-1]
-    assert token.startswith("<EMAIL_ADDRESS:") and "jane" not in a1
+    assert token.startswith("<EMAIL_ADDRESS:")
+    assert "jane" not in a1
     assert token in a2
     assert token not in b
     own = policy_redactor.redact_text("mail jane@corp.io", "own-key").value
@@ -58,13 +59,16 @@ def test_redaction_policy_operators_allow_list_and_version(policy_redactor: Reda
     assert out.value == "card **** **** **** 1111"
     assert policy_redactor.redact_text("write support@example.com").value == "write support@example.com"
     v_default, v_masked = policy_redactor.policy_version("x"), policy_redactor.policy_version("masked")
-    assert v_default.startswith("t1+") and v_masked.startswith("t1+") and v_default != v_masked
+    assert v_default.startswith("t1+")
+    assert v_masked.startswith("t1+")
+    assert v_default != v_masked
     assert out.policy_version == v_masked
 
 
 def test_redaction_max_chars_truncates(policy_redactor: Redactor) -> None:
     out = policy_redactor.redact_text("a" * 500)
-    assert out.value.startswith("a" * 200) and "truncated 300 chars" in out.value
+    assert out.value.startswith("a" * 200)
+    assert "truncated 300 chars" in out.value
 
 
 def test_redaction_structured_field_by_field(pattern_redactor: Redactor) -> None:
@@ -97,7 +101,8 @@ def test_redaction_fail_closed_stores_no_raw_text(
     before = pattern_redactor.stats.failures
     monkeypatch.setattr(pattern_redactor._engine.analyzer, "analyze", boom)
     outs = pattern_redactor.redact_many([("t", raw), ("t", {"ok": "no digits here"})])
-    assert outs[0].status.startswith("failed: ") and "UNIQUE-MARKER" not in repr(outs[0])
+    assert outs[0].status.startswith("failed: ")
+    assert "UNIQUE-MARKER" not in repr(outs[0])
     assert outs[1].status == "ok"  # per item: the other item still goes through
     assert pattern_redactor.stats.failures == before + 1
 

@@ -30,7 +30,7 @@ def test_redaction_cli_jsonl_in_process() -> None:
 
 
 def test_redaction_cli_text_subprocess() -> None:
-    code = "from collector._cli.redact import run; import argparse, sys; sys.exit(run(argparse.Namespace(tenant='default', jsonl=False, policy=None)))"
+    code = "from collector._cli.redact import run; import argparse, sys; sys.exit(run(argparse.Namespace(tenant='default', jsonl=False, policy=None)))"  # noqa: E501
     env = {**os.environ, "REDACTION_NER": "false"}
     proc = subprocess.run(
         [sys.executable, "-c", code],
