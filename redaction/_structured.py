@@ -9,11 +9,36 @@ secret whatever it looks like.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 _MAX_DEPTH = 64
+
+# Values that are structure, not content: the type tags and placeholders of the collector's
+# serializer, message ids and timestamps. Each is kept only when it has the exact shape expected
+# under its key, so a user's own {"id": "jane@example.com"} is still analysed. NER otherwise
+# mangles them ("max-depth" became <PERSON>) and spends most of its time on them.
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,80}")
+_UUID_OR_HEX = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}|[0-9a-f]{16,64}"
+)
+_ISO_TS = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
+_MESSAGE_TYPE = re.compile(r"[A-Z][A-Za-z]{2,60}(?:Message|Event|Result|Request|Response|Call|Start|Termination)")
+STRUCTURAL: dict[str, re.Pattern[str]] = {
+    "__type__": _IDENT,
+    "__placeholder__": _IDENT,
+    "type": _MESSAGE_TYPE,
+    "id": _UUID_OR_HEX,
+    "message_id": _UUID_OR_HEX,
+    "created_at": _ISO_TS,
+}
+
+
+def _structural(key: Any, item: Any) -> bool:
+    pattern = STRUCTURAL.get(key) if isinstance(key, str) else None
+    return pattern is not None and isinstance(item, str) and pattern.fullmatch(item) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +79,8 @@ def split(value: Any, sensitive_keys: frozenset[str], texts: list[str], depth: i
         return Leaf(len(texts) - 1)
     if isinstance(value, dict):
         return {
-            key: Secret(str(item)) if _sensitive(key, item, sensitive_keys) else
+            key: item if _structural(key, item) else
+            Secret(str(item)) if _sensitive(key, item, sensitive_keys) else
             split(item, sensitive_keys, texts, depth + 1)
             for key, item in value.items()
         }  # fmt: skip
