@@ -51,7 +51,7 @@ def evaluate(r: Redactor, samples: list[Sample]) -> None:
     gold_all, pred_all = sum(tp.values()) + sum(fn.values()), sum(pred_ok.values()) + sum(fp.values())
     print(
         f"  {'OVERALL':<14} {sum(tp.values()) / gold_all:>7.3f} {sum(pred_ok.values()) / pred_all:>9.3f}"
-        f" {gold_all:>6} {pred_all:>6}   any-type recall {any_tp / any_total:.3f}   ({len(samples) / took:.0f} texts/s)"  # noqa: E501
+        f" {gold_all:>6} {pred_all:>6}   any-type recall {any_tp / any_total:.3f}   ({len(samples) / took:.0f} texts/s)"
     )
 
 
@@ -63,12 +63,12 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     samples = generate(args.seed, args.n)
     print(
-        f"evaluation set: seed {args.seed}, {len(samples)} samples, {sum(len(s.spans) for s in samples)} spans"  # noqa: E501
+        f"evaluation set: seed {args.seed}, {len(samples)} samples, {sum(len(s.spans) for s in samples)} spans"
     )
     for ner in (False, True):
         r = Redactor(RedactionSettings(ner=ner, cache_size=0))
         print(
-            f"\n{'NER (spaCy small + lists + context)' if r.ner_active else 'pattern-only (lists + context)'}:"  # noqa: E501
+            f"\n{'NER (spaCy small + lists + context)' if r.ner_active else 'pattern-only (lists + context)'}:"
         )
         evaluate(r, samples)
 

@@ -109,7 +109,7 @@ def main() -> None:
                 print(f"  {name:<32} ours {ours_rate:8.1f} ev/s   plain Presidio {base_txt} ev/s   {ratio}")
             s = r.stats
             print(
-                f"  stats: items={s.items} analysed={s.analysed} cache_hits={s.cache_hits} failures={s.failures}"  # noqa: E501
+                f"  stats: items={s.items} analysed={s.analysed} cache_hits={s.cache_hits} failures={s.failures}"
             )
             r.close()
 

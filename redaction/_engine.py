@@ -92,7 +92,7 @@ def _recognizers(use_ner: bool) -> list[EntityRecognizer]:
     found: list[EntityRecognizer] = [
         EmailRecognizer(), IpRecognizer(), CryptoRecognizer(), UsSsnRecognizer(), UsItinRecognizer(),
         UsPassportRecognizer(), UsBankRecognizer(), UsLicenseRecognizer(), MedicalLicenseRecognizer(),
-        NhsRecognizer(), AuditCardRecognizer(), AuditIbanRecognizer(), AuditPhoneRecognizer(), AuditPersonRecognizer(),  # noqa: E501
+        NhsRecognizer(), AuditCardRecognizer(), AuditIbanRecognizer(), AuditPhoneRecognizer(), AuditPersonRecognizer(),
         AuditLocationRecognizer(), *secret_recognizers(),
     ]  # fmt: skip
     if use_ner:
@@ -127,7 +127,7 @@ class Engine:
             nlp_engine = noop
             if use_ner:
                 self._spacy = NlpEngineProvider(nlp_configuration={
-                    "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": settings.spacy_model}],  # noqa: E501
+                    "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": settings.spacy_model}],
                     "ner_model_configuration": {"labels_to_ignore": _SPACY_IGNORED,
                                                 "model_to_presidio_entity_mapping": _SPACY_LABELS},
                 }).create_engine()  # fmt: skip

@@ -127,7 +127,7 @@ class _Gen:
     def distractor(self) -> str:
         r, f = self.rng, self.en
         return r.choice([
-            f"version {r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 30)}", f"on {f.date()}", f"at {f.time()}",  # noqa: E501
+            f"version {r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 30)}", f"on {f.date()}", f"at {f.time()}",
             f"order ORD-{r.randint(10**5, 10**7)}", f"commit {f.sha1()}", f"request {f.uuid4()}",
             f"took {r.randint(1, 5000)} ms", f"port {r.randint(1024, 65000)}", f"total {r.randint(1, 9999)}.{r.randint(10, 99)} USD",  # noqa: E501
             f"ts={r.randint(1_600_000_000, 1_800_000_000)}", f"the {f.word()} {f.word()} step", "HTTP 200 OK",

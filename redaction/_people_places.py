@@ -29,7 +29,7 @@ _POSTCODE_UK = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
 _CITY_STATE_ZIP = re.compile(rf"\b{_CAP}(?:\s{_CAP}){{0,2}},\s[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?\b")
 _PLACE_INTRO = re.compile(
     rf"(?i:\b(?:(?P<s>live|lives|living|lived|based|located|moved|relocated|born|reside|resides|visit|visiting"
-    rf"|address is|address:|ship|deliver|shipped|delivered)(?:\s+(?:in|at|to|near|on|from))?|from|in|to|at|near)\s+)"  # noqa: E501
+    rf"|address is|address:|ship|deliver|shipped|delivered)(?:\s+(?:in|at|to|near|on|from))?|from|in|to|at|near)\s+)"
     rf"(?P<n>{_CAP}(?:\s+{_CAP}){{0,2}})"
 )
 _STOP_AFTER_INTRO = {

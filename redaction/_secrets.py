@@ -16,7 +16,7 @@ from typing import Any
 
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
-_KEYNAME = r"(?:password|passwd|pwd|pass|secret|client_secret|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|token)"  # noqa: E501
+_KEYNAME = r"(?:password|passwd|pwd|pass|secret|client_secret|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|token)"
 
 
 def _basic_ok(match: str) -> bool:
