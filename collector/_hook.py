@@ -22,6 +22,7 @@ from ._events import CapturedEvent, EventKind, TaskRef
 from ._log_capture import EventLogCapture, attach
 from ._scope import TaskScope, result_payload
 from ._settings import AuditSettings
+from ._standalone import standalone_task
 
 log = logging.getLogger("collector")
 
@@ -231,7 +232,7 @@ class AuditHook(DefaultInterventionHandler):
 
     def _on_log_event(self, kind: EventKind, agent: str, payload: Any) -> None:
         agent_type, _, key = agent.partition("/")
-        ctx = self._live.get(key) or self._attribution.lookup(key)
+        ctx = self._live.get(key) or (None if agent else standalone_task.get()) or self._attribution.lookup(key)
         now = time.time_ns()
         duration = 0
         if agent and kind in _TIMED_KINDS:
