@@ -11,6 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from collector.errors import StoreError
+
 from . import _keys
 from ._auth import Principal, require_admin
 from ._state import jsonable, state
@@ -56,7 +58,12 @@ def sql(request: Request, who: Admin, body: SqlRequest) -> SqlResult:
     if not _READ_ONLY.match(body.sql):
         raise BadRequest("only read-only statements: SELECT, SHOW, DESCRIBE, EXPLAIN, WITH")
     # readonly=2: ClickHouse itself refuses writes and DDL, whatever the text looks like.
-    columns, rows = state(request).store.query(body.sql, parameters=body.parameters, settings={"readonly": 2})
+    try:
+        columns, rows = state(request).store.query(
+            body.sql, parameters=body.parameters, settings={"readonly": 2}
+        )
+    except StoreError as exc:
+        raise BadRequest(str(exc)) from exc
     return SqlResult(columns=columns, rows=[jsonable(list(r)) for r in rows])
 
 

@@ -126,17 +126,28 @@ class ServiceClient:
         """Nothing to release: each call is one HTTP request."""
 
 
-def open_store_or_service(cli_dsn: str | None) -> Store | ServiceClient:
-    """The store itself, or the running `serve` that owns it."""
-    dsn = resolve_dsn(cli_dsn)
+def _alive(pid: int) -> bool:
     try:
-        return Store.open(dsn)
-    except StoreLockedError:
-        directory = store_dir(dsn)
-        info = read_service_file(directory) if directory else None
-        if info is None:
-            raise
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def open_store_or_service(cli_dsn: str | None) -> Store | ServiceClient:
+    """The running `serve` that owns the store, or else the store itself.
+
+    The service file is checked first: trying to open a locked chdb store makes the engine print
+    its lock error to stderr, and its exception text differs between chdb versions.
+    """
+    dsn = resolve_dsn(cli_dsn)
+    directory = store_dir(dsn)
+    info = read_service_file(directory) if directory else None
+    if info is not None and _alive(info.pid):
         return ServiceClient(info)
+    return Store.open(dsn)
 
 
 def open_query_target(cli_dsn: str | None) -> QueryTarget:
