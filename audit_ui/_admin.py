@@ -57,6 +57,9 @@ class KeyInfo(BaseModel):
 def sql(request: Request, who: Admin, body: SqlRequest) -> SqlResult:
     if not _READ_ONLY.match(body.sql):
         raise BadRequest("only read-only statements: SELECT, SHOW, DESCRIBE, EXPLAIN, WITH")
+    if ";" in body.sql.strip().rstrip(";"):
+        # chdb runs every statement of a multi-statement text; one statement per request.
+        raise BadRequest("one statement per query: remove the ';'")
     # readonly=2: ClickHouse itself refuses writes and DDL, whatever the text looks like.
     try:
         columns, rows = state(request).store.query(
