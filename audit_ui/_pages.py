@@ -156,3 +156,8 @@ def event_detail(request: Request, who: Who, correlation_id: str, seq: int, tena
             "qs": urlencode({"tenant": task.tenant_id}),
         },
     )
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return Response(status_code=204)
