@@ -18,6 +18,7 @@ from tests.ui._server import serving
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "timeline.png"
 
 
@@ -82,8 +83,8 @@ def test_auditor_filters_opens_a_timeline_expands_and_exports(site: dict[str, An
     info.value.save_as(path)
     exported = [json.loads(line) for line in path.read_text().splitlines()]
     _, rows = site["store"].query(
-        "SELECT seq, content, payload FROM events WHERE tenant_id = 'tenant-b' AND correlation_id = 'b-task-5' "
-        "ORDER BY seq"
+        "SELECT seq, content, payload FROM events "
+        "WHERE tenant_id = 'tenant-b' AND correlation_id = 'b-task-5' ORDER BY seq"
     )
     assert [(e["seq"], e["content"], e["payload"]) for e in exported] == [tuple(r) for r in rows]
     assert {e["tenant_id"] for e in exported} == {"tenant-b"}
