@@ -120,7 +120,7 @@ def api_tasks(
 def api_task(request: Request, who: Who, correlation_id: str, tenant: str = "") -> TaskDetail:
     ui = state(request)
     task = _task(request, who, correlation_id, tenant)
-    events = q.task_events(ui.store, who, task, ui.settings.max_timeline_events)
+    events = q.task_events(ui.store, who, task, ui.settings.max_timeline_events, light=True)
     outcome = _timeline.outcome(events)
     return TaskDetail(
         task=Task.of(task),

@@ -120,7 +120,7 @@ def timeline(request: Request, who: Who, correlation_id: str, tenant: str = "") 
     if isinstance(task, Response):
         return task
     limit = ui.settings.max_timeline_events
-    events = q.task_events(ui.store, who, task, limit + 1)
+    events = q.task_events(ui.store, who, task, limit + 1, light=True)
     cut = len(events) > limit
     events = events[:limit]
     return render(

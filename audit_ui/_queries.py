@@ -249,15 +249,31 @@ def get_task(store: Queryable, principal: Principal, correlation_id: str, tenant
     return found[0]
 
 
+# The timeline reads payloads only where it shows something from them (results and tool calls);
+# a payload may be 256 KB, so reading every one would dominate a long timeline.
+_SHOWN_PAYLOAD = "kind IN ('task_result', 'tool_call') OR tool_name != '' OR message_type LIKE 'ToolCall%'"
+_LIGHT_PAYLOAD = f"if({_SHOWN_PAYLOAD}, payload, '')"
+
+
 def task_events(
-    store: Queryable, principal: Principal, task: TaskRow, limit: int, after_seq: int = -1
+    store: Queryable,
+    principal: Principal,
+    task: TaskRow,
+    limit: int,
+    after_seq: int = -1,
+    *,
+    light: bool = False,
 ) -> list[EventRow]:
+    """Events of one task in order; ``light`` blanks payloads the timeline does not show."""
+    columns = (
+        _EVENT_COLUMNS.replace(" payload,", f" {_LIGHT_PAYLOAD} AS payload,") if light else _EVENT_COLUMNS
+    )
     params: dict[str, Any] = {
         "tenant": task.tenant_id, "cid": task.correlation_id, "limit": limit, "after": after_seq,
     }  # fmt: skip
     scope = tenant_scope(principal, params)
     sql = (
-        f"SELECT {_EVENT_COLUMNS} FROM events WHERE {scope} AND tenant_id = {{tenant:String}} "
+        f"SELECT {columns} FROM events WHERE {scope} AND tenant_id = {{tenant:String}} "
         "AND correlation_id = {cid:String} AND toInt64(seq) > {after:Int64} ORDER BY seq LIMIT {limit:UInt32}"
     )
     _, rows = store.query(sql, parameters=params)
