@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -67,6 +67,15 @@ class AuditSettings(BaseSettings):
             "External termination",
         ],
         description="Case-insensitive substrings of a TaskResult stop_reason that mark a task abnormal.",
+    )
+    sidecar_url: str = Field(
+        default="",
+        description="When set (e.g. http://127.0.0.1:8700), the hook ships raw events over loopback to an "
+        "`autogen-audit serve` sidecar instead of redacting and storing in-process.",
+    )
+    ingest_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Shared bearer token between app hooks (or OTLP exporters) and the sidecar's ingest API.",
     )
     unattributed_tenant: str = Field(
         default="_unattributed",

@@ -22,16 +22,17 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "serve",
     "keys": "keys",
     "verify": "verify",
+    "evidence": "evidence",
+    "retention": "retention",
+    "hold": "hold",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autogen-audit", description="Audit store for AutoGen agent apps.")
-    parser.add_argument(
-        "--dsn", default=None, help="store DSN (default: $AUDIT_STORE_DSN or chdb://./audit-data)"
-    )
+    parser.add_argument("--dsn", default=None, help="store DSN (default: $AUDIT_STORE_DSN or chdb://./audit-data)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module_name in SUBCOMMANDS.items():
+    for module_name in SUBCOMMANDS.values():
         try:
             module = importlib.import_module(f"collector._cli.{module_name}")
         except ModuleNotFoundError as exc:

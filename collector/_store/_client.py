@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,9 +19,7 @@ def normalize_dsn(dsn: str) -> str:
     """Validate a DSN and make a chdb path absolute (chdb resolves it against its own cwd)."""
     parts = urlsplit(dsn)
     if parts.scheme not in _SCHEMES:
-        raise ConfigError(
-            f"unsupported store DSN scheme {parts.scheme!r}: use chdb://PATH or http(s)://host:8123/db"
-        )
+        raise ConfigError(f"unsupported store DSN scheme {parts.scheme!r}: use chdb://PATH or http(s)://host:8123/db")
     if parts.scheme == "chdb":
         raw = dsn[len("chdb://") :]
         if not raw:
@@ -65,7 +64,7 @@ class Store:
             client = clickhouse_connect.get_client(dsn=dsn)
         except Exception as exc:
             text = str(exc)
-            if "Cannot lock file" in text or "already" in text and "lock" in text:
+            if "Cannot lock file" in text or ("already" in text and "lock" in text):
                 raise StoreLockedError(
                     f"the store {redact_dsn(dsn)} is owned by another process (a running "
                     "`autogen-audit serve`?). Run the command through it: --via http://HOST:PORT"
@@ -109,11 +108,9 @@ class Store:
             raise QueryError(_first_line(exc)) from exc
 
     def close(self) -> None:
-        with self._lock:
-            try:
-                self._client.close()
-            except Exception:  # noqa: BLE001 - closing a dead client must not mask the caller's error
-                pass
+        # Closing a dead client must not mask the caller's own error.
+        with self._lock, contextlib.suppress(Exception):
+            self._client.close()
 
 
 def _first_line(exc: BaseException) -> str:

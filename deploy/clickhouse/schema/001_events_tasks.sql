@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS tasks
     prompt_tokens     UInt64,
     completion_tokens UInt64,
     error             String CODEC(ZSTD(3)),
+    lost_events       UInt32,
     version           UInt64
 )
 ENGINE = ReplacingMergeTree(version)

@@ -1,0 +1,272 @@
+"""AuditHook: the one runtime hook an app adds.
+
+It is an autogen_core InterventionHandler awaited inline on the runtime's single dispatch
+loop, so every method here returns the original message unchanged, never raises, never drops,
+and does no I/O, serialization or redaction: it stamps the event and enqueues it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import time
+import warnings
+from typing import Any, Protocol
+
+from autogen_core import AgentId, DefaultInterventionHandler, DropMessage, MessageContext
+
+from ._attribution import Attribution, TaskContext, metadata_ref, new_correlation_id
+from ._events import CapturedEvent, EventKind, TaskRef
+from ._log_capture import EventLogCapture, attach
+from ._scope import TaskScope, result_payload
+from ._settings import AuditSettings
+
+log = logging.getLogger("collector")
+
+
+
+def _silence_none_response_warning() -> None:
+    """autogen-core warns whenever on_response returns None, but None is the original response of
+    every handler that returns nothing, and we must hand back the original unchanged. Re-applied
+    per None response because test runners and apps reset warning filters."""
+    warnings.filterwarnings(
+        "ignore",
+        message="Intervention handler on_response returned None",
+        category=RuntimeWarning,
+    )
+
+
+_silence_none_response_warning()
+
+_TIMED_KINDS = frozenset({EventKind.LLM_CALL, EventKind.TOOL_CALL, EventKind.LLM_STREAM_END})
+_ACTIVITY_MAX = 50_000
+
+
+class EventSink(Protocol):
+    """Where captured events go: the in-process pipeline, or a client of a remote sidecar."""
+
+    def submit(self, event: CapturedEvent) -> bool: ...
+
+    def flush(self, timeout: float) -> bool: ...
+
+    def shutdown(self, timeout: float) -> bool: ...
+
+    def stats(self) -> Any: ...
+
+
+class AuditHook(DefaultInterventionHandler):
+    """Capture every message and runtime event, attributed to its tenant and task."""
+
+    def __init__(self, sink: EventSink, settings: AuditSettings | None = None) -> None:
+        self.settings = settings or AuditSettings()
+        self.sink = sink
+        self._attribution = Attribution(self.settings.source_pattern, self.settings.unattributed_tenant)
+        self._gseq = itertools.count()
+        self._last_activity: dict[str, int] = {}
+        self.errors = 0
+        self._closed = False
+        self._log_capture = EventLogCapture(self._on_log_event)
+        self._detach_logs = attach(self._log_capture) if self.settings.capture_loggers else None
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> AuditHook:
+        """Build the hook from AUDIT_* variables: in-process pipeline into AUDIT_STORE_DSN."""
+        from ._factory import build_sink
+
+        settings = AuditSettings(**overrides)
+        return cls(build_sink(settings), settings)
+
+    # -- tasks ----------------------------------------------------------------------------
+    def task(
+        self,
+        target: Any,
+        *,
+        tenant_id: str,
+        user_id: str = "",
+        correlation_id: str | None = None,
+    ) -> TaskScope:
+        """Open a task for an AgentChat team (keyed by its team id) or a Core topic source / agent key."""
+        if isinstance(target, str):
+            key, team_type = target, "core"
+        else:
+            key = str(getattr(target, "_team_id", "") or "")
+            if not key:
+                raise TypeError("hook.task() takes an AgentChat team or a topic source / agent key string")
+            team_type = type(target).__name__
+        ref = TaskRef(
+            tenant_id=str(tenant_id),
+            correlation_id=correlation_id or new_correlation_id(),
+            user_id=str(user_id),
+            team_id=key,
+            team_type=team_type,
+        )
+        ctx = self._attribution.register(key, ref)
+        self.emit_to(ctx, EventKind.TASK_START, _start_payload(ref, "hook.task"))
+        return TaskScope(self, ctx)
+
+    def core_task(
+        self, source: str, *, tenant_id: str, user_id: str = "", correlation_id: str | None = None
+    ) -> TaskScope:
+        """``hook.task`` for plain Core apps: events whose topic source or agent key is ``source``."""
+        return self.task(source, tenant_id=tenant_id, user_id=user_id, correlation_id=correlation_id)
+
+    def release(self, ctx: TaskContext) -> None:
+        self._attribution.unregister(ctx)
+
+    # -- InterventionHandler --------------------------------------------------------------
+    async def on_send(
+        self, message: Any, *, message_context: MessageContext, recipient: AgentId
+    ) -> Any | type[DropMessage]:
+        try:
+            key = recipient.key
+            ctx = self._attribution.live.get(key)
+            if ctx is None:
+                ctx = self._resolve(key, message, recipient.type)
+            target = f"{recipient.type}/{key}"
+            sender = message_context.sender
+            self._emit(ctx, EventKind.SEND, message, "" if sender is None else f"{sender.type}/{sender.key}", target)
+            self._last_activity[target] = time.time_ns()
+        except Exception:  # noqa: BLE001 - the hook must never break the runtime
+            self.errors += 1
+        return message
+
+    async def on_publish(self, message: Any, *, message_context: MessageContext) -> Any | type[DropMessage]:
+        try:
+            topic = message_context.topic_id
+            if topic is not None:
+                key = topic.source
+                ctx = self._attribution.live.get(key) or self._resolve(key, message, topic.type)
+                sender = message_context.sender
+                self._emit(
+                    ctx,
+                    EventKind.PUBLISH,
+                    message,
+                    "" if sender is None else f"{sender.type}/{sender.key}",
+                    "",
+                    topic.type,
+                    key,
+                )
+                # AgentChat addresses a participant through a topic named like its agent type.
+                self._last_activity[f"{topic.type}/{key}"] = time.time_ns()
+                if type(message).__name__ == "GroupChatTermination":
+                    self._maybe_close_implicit(ctx, message)
+        except Exception:  # noqa: BLE001 - the hook must never break the runtime
+            self.errors += 1
+        return message
+
+    async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any | type[DropMessage]:
+        try:
+            if message is None:
+                _silence_none_response_warning()
+            key = sender.key
+            ctx = self._attribution.live.get(key) or self._attribution.lookup(key)
+            self._emit(
+                ctx,
+                EventKind.RESPONSE,
+                message,
+                f"{sender.type}/{key}",
+                "" if recipient is None else f"{recipient.type}/{recipient.key}",
+            )
+        except Exception:  # noqa: BLE001 - the hook must never break the runtime
+            self.errors += 1
+        return message
+
+    # -- capture --------------------------------------------------------------------------
+    def _emit(
+        self,
+        ctx: TaskContext,
+        kind: EventKind,
+        payload: Any,
+        sender: str = "",
+        recipient: str = "",
+        topic_type: str = "",
+        topic_source: str = "",
+        duration_ns: int = 0,
+    ) -> None:
+        event = CapturedEvent(
+            next(self._gseq),
+            ctx.ref,
+            ctx.next_seq(),
+            time.time_ns(),
+            kind,
+            payload,
+            sender,
+            recipient,
+            topic_type,
+            topic_source,
+            duration_ns,
+        )
+        self.sink.submit(event)
+
+    def emit_to(self, ctx: TaskContext, kind: EventKind, payload: Any) -> None:
+        """Record an event for a task from app code (anchors and custom events). Never raises."""
+        try:
+            self._emit(ctx, kind, payload)
+        except Exception:  # noqa: BLE001
+            self.errors += 1
+
+    def _on_log_event(self, kind: EventKind, agent: str, payload: Any) -> None:
+        key = agent.split("/", 1)[1] if "/" in agent else agent
+        ctx = self._attribution.live.get(key) or self._attribution.lookup(key)
+        now = time.time_ns()
+        duration = 0
+        if agent and kind in _TIMED_KINDS:
+            # Latency of an LLM or tool call: time since this agent's previous activity (the
+            # request that started its turn, or its previous call), stamped at the call's end.
+            last = self._last_activity.get(agent)
+            duration = now - last if last else 0
+            if len(self._last_activity) > _ACTIVITY_MAX:
+                self._last_activity.clear()
+            self._last_activity[agent] = now
+        self._emit(ctx, kind, payload, agent, "", "", "", duration)
+
+    def _resolve(self, key: str, message: Any, agent_type: str) -> TaskContext:
+        """Slow path for a key no live task claims: task-message metadata, then conventions."""
+        if type(message).__name__ == "GroupChatStart":
+            team_type = agent_type.removesuffix(f"_{key}").removesuffix("Manager")
+            ref = metadata_ref(getattr(message, "messages", None), key, team_type)
+            if ref is not None:
+                ctx = self._attribution.register(key, ref, auto_close=True)
+                self.emit_to(ctx, EventKind.TASK_START, _start_payload(ref, "metadata"))
+                return ctx
+        return self._attribution.lookup(key)
+
+    def _maybe_close_implicit(self, ctx: TaskContext, message: Any) -> None:
+        """A metadata-attributed task has no `async with`: its end is the team's termination."""
+        if not ctx.auto_close or self._attribution.live.get(ctx.key) is not ctx:
+            return
+        stop = getattr(getattr(message, "message", None), "content", None)
+        payload = result_payload(None)
+        payload["stop_reason"] = stop
+        self.emit_to(ctx, EventKind.TASK_RESULT, payload)
+        self._attribution.unregister(ctx)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def flush(self, timeout: float | None = None) -> bool:
+        return self.sink.flush(self.settings.flush_timeout_s if timeout is None else timeout)
+
+    async def aclose(self, timeout: float | None = None) -> bool:
+        """Flush everything accepted and stop the pipeline. Returns whether all of it was written."""
+        if self._closed:
+            return True
+        self._closed = True
+        if self._detach_logs is not None:
+            self._detach_logs()
+        for ctx in list(self._attribution.live.values()):
+            self.emit_to(ctx, EventKind.TASK_UNFINISHED, {"__type__": "TaskUnfinished", "reason": "hook closed"})
+            self._attribution.unregister(ctx)
+        deadline = self.settings.flush_timeout_s if timeout is None else timeout
+        return await asyncio.to_thread(self.sink.shutdown, deadline)
+
+
+def _start_payload(ref: TaskRef, via: str) -> dict[str, Any]:
+    return {
+        "__type__": "TaskStart",
+        "tenant_id": ref.tenant_id,
+        "user_id": ref.user_id,
+        "team_type": ref.team_type,
+        "attributed_by": via,
+        "pid": os.getpid(),
+    }

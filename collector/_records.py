@@ -1,0 +1,135 @@
+"""Captured events -> redacted EventRecords. Runs on the pipeline worker, never on the runtime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol
+
+from ._describe import describe
+from ._events import CapturedEvent, EventRecord
+from ._serialize import SerializeReport, clean_str, dumps_bounded, to_jsonable
+from ._settings import AuditSettings
+
+log = logging.getLogger("collector")
+
+
+class RedactorLike(Protocol):
+    """What the pipeline needs of redaction.Redactor (kept structural so tests can pass any engine)."""
+
+    def redact_many(self, items: Sequence[tuple[str, Any]]) -> Sequence[Any]: ...
+
+
+class BuiltEvent(NamedTuple):
+    """A stored row and the redacted payload it was made from (the task tracker reads anchors)."""
+
+    record: EventRecord
+    payload: Any
+
+
+class RecordBuilder:
+    """Serializes, redacts and describes a batch of captured events."""
+
+    def __init__(self, settings: AuditSettings, redactor: RedactorLike, id_prefix: str) -> None:
+        self._settings = settings
+        self._redactor = redactor
+        self._id_prefix = id_prefix
+
+    def event_id(self, event: CapturedEvent) -> str:
+        if event.gseq < 0:  # synthetic events made by the pipeline (loss records)
+            return f"{self._id_prefix}-loss-{-event.gseq:x}"
+        return f"{self._id_prefix}-{event.gseq:012x}"
+
+    def build(self, batch: Sequence[CapturedEvent]) -> list[BuiltEvent]:
+        reports: list[SerializeReport] = []
+        items: list[tuple[str, Any]] = []
+        for event in batch:
+            report = SerializeReport()
+            try:
+                value = to_jsonable(
+                    event.payload,
+                    max_depth=self._settings.max_depth,
+                    max_chars=self._settings.max_field_chars,
+                    report=report,
+                )
+            except Exception as exc:  # noqa: BLE001 - to_jsonable is total, but recursion limits are not
+                value = {"__placeholder__": "unserializable", "reason": type(exc).__name__}
+                report.placeholders.append("unserializable")
+            reports.append(report)
+            items.append((event.task.tenant_id, {"payload": value, "topic_source": event.topic_source}))
+        outcomes = self._redact(items)
+        return [
+            self._record(event, outcome, report)
+            for event, outcome, report in zip(batch, outcomes, reports, strict=True)
+        ]
+
+    def _redact(self, items: list[tuple[str, Any]]) -> Sequence[Any]:
+        try:
+            outcomes = self._redactor.redact_many(items)
+            if len(outcomes) == len(items):
+                return outcomes
+            reason = "redaction failed: engine returned a short batch"
+        except Exception as exc:  # noqa: BLE001 - fail closed for the whole batch, keep the events
+            reason = f"redaction failed: {type(exc).__name__}"
+        log.error("collector: %s; %d events stored as placeholders", reason, len(items))
+        return [_FailedOutcome(reason) for _ in items]
+
+    def _record(self, event: CapturedEvent, outcome: Any, report: SerializeReport) -> BuiltEvent:
+        status = str(getattr(outcome, "status", "ok"))
+        value = outcome.value if status == "ok" else None
+        if isinstance(value, dict):
+            payload, topic_source = value.get("payload"), str(value.get("topic_source") or "")
+        else:
+            payload = {"__placeholder__": "redaction-failed", "reason": status}
+            topic_source = "<withheld>" if event.topic_source else ""
+        described = describe(payload)
+        payload_text = dumps_bounded(payload, self._settings.max_payload_chars, report)
+        content = clean_str(described.content, self._settings.max_field_chars, report)
+        if status != "ok":
+            content = f"<{status}>"
+        ref = event.task
+        record = EventRecord(
+            event_id=self.event_id(event),
+            tenant_id=ref.tenant_id,
+            correlation_id=ref.correlation_id,
+            seq=event.seq,
+            ts_ns=event.ts_ns,
+            kind=str(event.kind),
+            user_id=ref.user_id,
+            team_id=ref.team_id,
+            team_type=ref.team_type,
+            sender=event.sender,
+            recipient=event.recipient,
+            topic_type=event.topic_type,
+            topic_source=topic_source,
+            message_type=described.message_type or _type_name(event.payload),
+            message_id=described.message_id,
+            source=described.source,
+            content=content,
+            payload=payload_text,
+            prompt_tokens=described.prompt_tokens,
+            completion_tokens=described.completion_tokens,
+            model=described.model,
+            tool_name=described.tool_name,
+            duration_ms=event.duration_ns / 1e6,
+            is_error=described.is_error,
+            error=clean_str(described.error, 4096, report),
+            redaction=dict(getattr(outcome, "counts", {}) or {}),
+            redaction_status=status if not report.placeholders or status != "ok" else "ok",
+            policy_version=str(getattr(outcome, "policy_version", "")),
+            truncated=report.truncated,
+            content_chars=len(content),
+        )
+        return BuiltEvent(record, payload)
+
+
+class _FailedOutcome:
+    def __init__(self, reason: str) -> None:
+        self.value = None
+        self.counts: dict[str, int] = {}
+        self.status = f"failed: {reason}"
+        self.policy_version = ""
+
+
+def _type_name(obj: Any) -> str:
+    return "" if obj is None else type(obj).__name__

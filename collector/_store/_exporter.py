@@ -1,0 +1,118 @@
+"""The ClickHouse exporter: one batch of redacted records in, an ExportResult out (never raises)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .._events import EventRecord, TaskRecord
+from ._client import Store
+
+# Column order follows EventRecord's fields, so a field added to the record (with its column in
+# a migration) is exported without touching this module. ts_ns is stored as the DateTime64 `ts`.
+EVENT_FIELDS = [f.name for f in dataclasses.fields(EventRecord)]
+EVENT_COLUMNS = ["ts" if name == "ts_ns" else name for name in EVENT_FIELDS]
+TASK_COLUMNS = [
+    "tenant_id", "correlation_id", "user_id", "team_id", "team_type", "started_at", "finished_at", "status",
+    "abnormal", "stop_reason", "message_count", "prompt_tokens", "completion_tokens", "error", "lost_events",
+    "version",
+]  # fmt: skip
+ABNORMAL_STATUSES = frozenset({"abnormal", "error", "unfinished"})
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """How an export went. Failure is a value: the caller decides to retry, spool or alert."""
+
+    ok: bool
+    error: str = ""
+    retryable: bool = True
+
+    @classmethod
+    def success(cls) -> ExportResult:
+        return cls(True)
+
+
+class Exporter(Protocol):
+    def export(self, events: Sequence[EventRecord], tasks: Sequence[TaskRecord], token: str) -> ExportResult: ...
+
+
+def ns_to_datetime(ns: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ns // 1000 / 1e6, tz=dt.UTC)
+
+
+def event_row(e: EventRecord) -> list[Any]:
+    row: list[Any] = []
+    for name in EVENT_FIELDS:
+        value = getattr(e, name)
+        if name == "ts_ns":
+            value = ns_to_datetime(value)
+        elif isinstance(value, bool):
+            value = int(value)
+        row.append(value)
+    return row
+
+
+def task_row(t: TaskRecord) -> list[Any]:
+    return [
+        t.tenant_id, t.correlation_id, t.user_id, t.team_id, t.team_type, ns_to_datetime(t.started_ns),
+        None if t.finished_ns is None else ns_to_datetime(t.finished_ns), t.status,
+        int(t.status in ABNORMAL_STATUSES or t.lost_events > 0), t.stop_reason, t.message_count,
+        t.prompt_tokens, t.completion_tokens, t.error, t.lost_events, t.version,
+    ]  # fmt: skip
+
+
+def batch_token(event_ids: Sequence[str]) -> str:
+    """A deterministic deduplication token for a batch: the same events give the same token."""
+    digest = hashlib.blake2b(digest_size=16)
+    for event_id in event_ids:
+        digest.update(event_id.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class ClickHouseExporter:
+    """Inserts events, then task versions, each with an insert_deduplication_token.
+
+    A retried batch carries the same token, so ClickHouse drops the repeat instead of storing
+    it twice (plain MergeTree honours this within non_replicated_deduplication_window).
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def export(self, events: Sequence[EventRecord], tasks: Sequence[TaskRecord], token: str) -> ExportResult:
+        try:
+            if events:
+                self._store.insert(
+                    "events",
+                    [event_row(e) for e in events],
+                    EVENT_COLUMNS,
+                    settings={"insert_deduplication_token": f"{token}-e"},
+                )
+            if tasks:
+                self._store.insert(
+                    "tasks",
+                    [task_row(t) for t in tasks],
+                    TASK_COLUMNS,
+                    settings={"insert_deduplication_token": f"{token}-t"},
+                )
+        except Exception as exc:  # noqa: BLE001 - failure is returned as a value, like OTel exporters
+            return ExportResult(False, f"{type(exc).__name__}: {_first_line(str(exc))}", _retryable(exc))
+        return ExportResult.success()
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:300] if text.strip() else ""
+
+
+_PERMANENT_CODES = ("Code: 16.", "Code: 47.", "Code: 53.", "Code: 60.", "Code: 62.", "Code: 497.", "Code: 516.")
+
+
+def _retryable(exc: BaseException) -> bool:
+    text = str(exc)
+    return not any(code in text for code in _PERMANENT_CODES)

@@ -1,0 +1,150 @@
+"""Bad messages and failing agents never stop the runtime or lose a task's other events."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from autogen_agentchat.agents import AssistantAgent
+from autogen_agentchat.teams import RoundRobinGroupChat
+from autogen_core import AgentId, BaseAgent, MessageContext, SingleThreadedAgentRuntime
+
+from collector import Store
+
+from ._teams import TEAM_BUILDERS, make_hook, run_in_task
+
+
+class Opaque:
+    __slots__ = ("secret",)
+
+    def __init__(self) -> None:
+        self.secret = "sk-proj-SHOULDNEVERBESTOREDxxxxxxxxxxxx"
+
+
+class Weird:
+    """Everything that breaks naive serializers at once. A plain class, not a dataclass: a cyclic
+    dataclass already crashes autogen-core's own logging serializer before any handler runs."""
+
+    def __init__(self) -> None:
+        self.blob = b"\x00\xff" * 10
+        self.fn = lambda: 1
+        self.opaque = Opaque()
+        self.bad_text = "caf\udce9"
+        self.huge = "x" * 10_000_000
+        self.loop: list[Any] = []
+        self.loop.append(self.loop)
+        nested: Any = []
+        for _ in range(500):
+            nested = [nested]
+        self.loop.append(nested)
+
+
+@dataclass
+class Ping:
+    n: int
+
+
+class Echo(BaseAgent):
+    """Takes anything: a RoutedAgent would refuse to register a handler for an unserializable type."""
+
+    def __init__(self) -> None:
+        super().__init__("echo")
+
+    async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
+        if isinstance(message, Ping):
+            if message.n < 0:
+                raise ValueError("negative ping")
+            return message.n
+        return None
+
+
+async def test_unserializable_message_and_raising_handler_keep_runtime_and_events(
+    store_dsn: str, redactor: object
+) -> None:
+    store = Store.open(store_dsn)
+    hook = make_hook(store, redactor)
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    await Echo.register(runtime, "echo", lambda: Echo())
+    runtime.start()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning from our hook (e.g. on a None response) fails the test
+        async with hook.core_task("job-1", tenant_id="acme") as task:
+            target = AgentId("echo", "job-1")
+            assert await runtime.send_message(Ping(1), target) == 1
+            assert await runtime.send_message(Weird(), target) is None
+            with pytest.raises(ValueError, match="negative ping"):
+                await runtime.send_message(Ping(-1), target)
+            assert await runtime.send_message(Ping(2), target) == 2
+            task.record_event("after_errors", ok=True)
+    await runtime.stop_when_idle()
+    assert await hook.aclose()
+    assert hook.errors == 0
+
+    cols, rows = store.query(
+        "SELECT kind, message_type, payload, truncated, redaction_status, length(payload) FROM events "
+        "WHERE correlation_id = {c:String} ORDER BY seq",
+        parameters={"c": task.correlation_id},
+    )
+    events = [dict(zip(cols, r, strict=True)) for r in rows]
+    kinds = [e["kind"] for e in events]
+    assert kinds.count("send") == 4 and "custom" in kinds and kinds[-1] == "task_unfinished"
+    assert "handler_exception" in kinds
+    weird = next(e for e in events if e["kind"] == "send" and e["message_type"] == "Weird")
+    assert weird["truncated"] == 1 and weird["length(payload)"] < 400_000
+    for marker in ('"__placeholder__":"bytes"', '"__placeholder__":"cycle"', '"__placeholder__":"unknown-type"',
+                   '"__placeholder__":"max-depth"', "[truncated"):  # fmt: skip
+        assert marker in weird["payload"], marker
+    assert "SHOULDNEVERBESTORED" not in "".join(str(e["payload"]) for e in events)
+    store.close()
+
+
+async def test_team_that_raises_is_marked_error_and_runtime_goes_on(store_dsn: str, redactor: object) -> None:
+    from collector._demo_models import LoggingReplayClient
+
+    store = Store.open(store_dsn)
+    hook = make_hook(store, redactor)
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    runtime.start()
+    # Replay clients with no scripted output raise on their first call, like a failing endpoint.
+    broken = RoundRobinGroupChat(
+        [
+            AssistantAgent("a", model_client=LoggingReplayClient([])),
+            AssistantAgent("b", model_client=LoggingReplayClient([])),
+        ],
+        runtime=runtime,
+    )
+    with pytest.raises(RuntimeError):
+        async with hook.task(broken, tenant_id="acme") as failed:
+            await broken.run(task="this will fail")
+    ok_corr, _ = await run_in_task(hook, TEAM_BUILDERS["RoundRobinGroupChat"](runtime, "after"), "acme", "go")
+    await runtime.stop_when_idle()
+    assert await hook.aclose()
+    _, rows = store.query("SELECT correlation_id, status, error != '' FROM tasks FINAL ORDER BY started_at")
+    assert rows == [(failed.correlation_id, "error", 1), (ok_corr, "normal", 0)]
+    _, errs = store.query(
+        "SELECT count() FROM events WHERE correlation_id = {c:String} AND kind IN ('task_error')",
+        parameters={"c": failed.correlation_id},
+    )
+    assert errs[0][0] == 1
+    store.close()
+
+
+async def test_aclose_leaves_nothing_unwritten(store_dsn: str, redactor: object) -> None:
+    store = Store.open(store_dsn)
+    # A long batch interval: without a real flush, events would still sit in the queue.
+    hook = make_hook(store, redactor, batch_interval_s=60.0, batch_max_events=100_000)
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    runtime.start()
+    for i in range(5):
+        await run_in_task(hook, TEAM_BUILDERS["Swarm"](runtime, f"m{i}"), "acme", "go")
+    await runtime.stop_when_idle()
+    stats_before = hook.sink.stats()
+    assert stats_before.written == 0 and stats_before.queued > 0
+    assert await hook.aclose()
+    stats = hook.sink.stats()
+    assert stats.lost == 0 and stats.queued == 0 and stats.written == stats.accepted
+    _, rows = store.query("SELECT count() FROM events")
+    assert rows[0][0] == stats.accepted
+    store.close()

@@ -1,0 +1,74 @@
+"""Unit tests of the serializer: every oddity becomes a bounded placeholder, never an exception."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from autogen_agentchat.messages import MultiModalMessage, TextMessage
+from autogen_core import Image
+
+from collector._serialize import SerializeReport, dumps_bounded, to_jsonable
+
+
+def convert(obj: Any, **kw: Any) -> tuple[Any, SerializeReport]:
+    report = SerializeReport()
+    return to_jsonable(obj, max_depth=kw.get("depth", 16), max_chars=kw.get("chars", 1000), report=report), report
+
+
+def test_pydantic_chat_message_keeps_its_fields() -> None:
+    value, report = convert(TextMessage(content="hello", source="agent"))
+    assert value["__type__"] == "TextMessage" and value["content"] == "hello" and value["source"] == "agent"
+    assert not report.truncated and not report.placeholders
+
+
+def test_huge_string_is_truncated_with_a_marker() -> None:
+    value, report = convert({"text": "a" * 10_000_000}, chars=100)
+    assert report.truncated and value["text"].startswith("a" * 100) and "[truncated 9999900 chars]" in value["text"]
+
+
+def test_cycles_depth_bytes_and_unknown_types_become_placeholders() -> None:
+    class Slotted:
+        __slots__ = ("x",)
+
+    loop: list[Any] = []
+    loop.append(loop)
+    deep: Any = "bottom"
+    for _ in range(50):
+        deep = [deep]
+    value, report = convert({"loop": loop, "deep": deep, "raw": b"\x00\x01", "odd": Slotted()}, depth=10)
+    text = json.dumps(value)
+    assert '"cycle"' in text and '"max-depth"' in text and '"bytes"' in text and '"unknown-type"' in text
+    assert set(report.placeholders) >= {"cycle", "max-depth", "bytes", "unknown-type"}
+
+
+def test_invalid_utf8_is_replaced_not_raised() -> None:
+    value, report = convert(b"caf\xe9".decode("utf-8", "surrogateescape"))
+    assert value == "caf?" and "invalid-utf8" in report.placeholders
+
+
+def test_images_are_never_stored() -> None:
+    from PIL import Image as PILImage
+
+    image = Image(PILImage.new("RGB", (4, 4)))
+    value, _ = convert(MultiModalMessage(content=["look", image], source="user"))
+    assert value["content"][0] == "look" and value["content"][1]["__placeholder__"] == "image"
+
+
+def test_a_property_that_raises_becomes_a_placeholder() -> None:
+    class Exploding:
+        def __init__(self) -> None:
+            self.ok = 1
+
+        @property
+        def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
+            raise RuntimeError("boom")
+
+    value, _ = convert({"x": Exploding()})
+    assert value["x"]["__placeholder__"] in ("unserializable", "unknown-type")
+
+
+def test_dumps_bounded_cuts_long_payloads() -> None:
+    report = SerializeReport()
+    text = dumps_bounded({"k": "v" * 5000}, 1000, report)
+    assert len(text) < 1100 and report.truncated and text.endswith("chars]")

@@ -1,0 +1,34 @@
+"""Fixtures shared by every test package: real Presidio, real chdb, real AutoGen runtime."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+
+@pytest.fixture(scope="session")
+def redactor():  # type: ignore[no-untyped-def]
+    """One real Presidio redactor (NER on, as in production) for the whole run: it takes ~1 s to build."""
+    from redaction import Redactor
+
+    return Redactor()
+
+
+@pytest.fixture
+def store_dsn(tmp_path: Path) -> str:
+    return f"chdb://{tmp_path / 'store'}"
+
+
+@pytest.fixture(scope="module")
+def module_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A chdb store shared by the tests of one module (a chdb path has one owner process)."""
+    from collector import Store
+
+    store = Store.open(f"chdb://{tmp_path_factory.mktemp('store') / 'data'}")
+    yield store
+    store.close()

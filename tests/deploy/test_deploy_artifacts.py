@@ -1,0 +1,138 @@
+"""Static checks of the deploy artefacts: compose spec, Kubernetes schemas, Grafana and OTel config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+K8S_VERSION = "1.30.0"
+SIDECAR_CMD = ["autogen-audit", "serve", "--host", "127.0.0.1", "--port", "8700"]
+
+
+def k8s_docs() -> list[tuple[str, dict[str, Any]]]:
+    docs = []
+    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if doc and doc.get("kind") != "Kustomization":
+                docs.append((f"{path.name}:{doc['kind']}/{doc['metadata']['name']}", doc))
+    return docs
+
+
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    return loaded
+
+
+def compose_errors(doc: dict[str, Any]) -> list[str]:
+    schema = json.loads((DEPLOY / "schemas" / "compose_spec.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft201909Validator(schema)
+    return [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(doc)]
+
+
+def test_compose_matches_the_compose_spec() -> None:
+    assert compose_errors(compose()) == []
+
+
+def test_compose_validator_rejects_a_broken_file() -> None:
+    broken = compose()
+    broken["services"]["ui"]["portz"] = ["8800:8800"]
+    assert compose_errors(broken)
+
+
+def test_compose_topology() -> None:
+    services = compose()["services"]
+    assert {"app", "sidecar", "clickhouse", "otel-collector", "ui"} <= services.keys()
+    assert services["sidecar"]["command"] == SIDECAR_CMD
+    # The app shares the sidecar's network namespace: 127.0.0.1:8700 is the sidecar.
+    assert services["app"]["network_mode"] == "service:sidecar"
+    assert services["app"]["environment"]["AUDIT_SIDECAR_URL"] == "http://127.0.0.1:8700"
+    assert "ports" not in services["sidecar"]
+    mounted = services["otel-collector"]["volumes"][0].split(":")[0]
+    assert (DEPLOY / mounted).is_file()
+
+
+@pytest.mark.parametrize(("name", "doc"), k8s_docs(), ids=[n for n, _ in k8s_docs()])
+def test_k8s_manifest_matches_the_kubernetes_schema(name: str, doc: dict[str, Any]) -> None:
+    kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+
+
+def test_k8s_validator_rejects_a_broken_manifest() -> None:
+    (doc,) = [d for n, d in k8s_docs() if n.startswith("ui.yaml:Deployment")]
+    doc["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGett"] = {"path": "/healthz"}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+
+
+def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    containers: list[dict[str, Any]] = doc["spec"]["template"]["spec"]["containers"]
+    return containers
+
+
+def test_k8s_pod_shape_secrets_probes_limits() -> None:
+    docs = dict(k8s_docs())
+    app = docs["app-with-sidecar.yaml:Deployment/agent-app"]
+    by_name = {c["name"]: c for c in _containers(app)}
+    sidecar = by_name["audit-sidecar"]
+    assert sidecar["command"] == SIDECAR_CMD
+    env = {e["name"]: e for e in sidecar["env"]}
+    for secret_var in ("AUDIT_STORE_DSN", "AUDIT_INGEST_TOKEN"):
+        assert "secretKeyRef" in env[secret_var]["valueFrom"], secret_var
+    app_env = {e["name"]: e.get("value") for e in by_name["app"]["env"]}
+    assert app_env["AUDIT_SIDECAR_URL"] == "http://127.0.0.1:8700"
+    assert "/healthz" in " ".join(sidecar["livenessProbe"]["exec"]["command"])
+    assert "/readyz" in " ".join(sidecar["readinessProbe"]["exec"]["command"])
+    ui = docs["ui.yaml:Deployment/audit-ui"]
+    (ui_container,) = _containers(ui)
+    assert ui_container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert ui_container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert "ui.yaml:Service/audit-ui" in docs
+    assert "clickhouse.yaml:StatefulSet/clickhouse" in docs
+    for name, doc in docs.items():
+        if doc["kind"] in ("Deployment", "StatefulSet"):
+            for container in _containers(doc):
+                assert container["resources"]["limits"].keys() >= {"cpu", "memory"}, name
+
+
+def test_kustomization_lists_every_manifest_but_the_secret_example() -> None:
+    kustomization = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text(encoding="utf-8"))
+    manifests = {p.name for p in (DEPLOY / "k8s").glob("*.yaml")}
+    manifests -= {"kustomization.yaml", "secrets.example.yaml"}
+    assert set(kustomization["resources"]) == manifests
+
+
+def test_otel_config_is_one_file_in_both_topologies() -> None:
+    config = yaml.safe_load((DEPLOY / "otel-collector" / "config.yaml").read_text(encoding="utf-8"))
+    (configmap,) = [d for n, d in k8s_docs() if n.startswith("otel-collector.yaml:ConfigMap")]
+    assert yaml.safe_load(configmap["data"]["config.yaml"]) == config
+    for name, pipeline in config["service"]["pipelines"].items():
+        for part in ("receivers", "processors", "exporters"):
+            for component in pipeline.get(part, []):
+                assert component in config[part], f"{name} uses undefined {part[:-1]} {component}"
+
+
+def test_grafana_provisioning_is_consistent() -> None:
+    grafana = DEPLOY / "grafana"
+    datasources = yaml.safe_load((grafana / "provisioning/datasources/clickhouse.yaml").read_text("utf-8"))
+    (source,) = datasources["datasources"]
+    assert source["type"] == "grafana-clickhouse-datasource"
+    assert source["secureJsonData"]["password"].startswith("$")  # from the environment, not the file
+    providers = yaml.safe_load((grafana / "provisioning/dashboards/autogen-audit.yaml").read_text("utf-8"))
+    assert providers["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    mounts = compose()["services"]["grafana"]["volumes"]
+    assert "./grafana/dashboards:/var/lib/grafana/dashboards:ro" in mounts
+    dashboard = json.loads((grafana / "dashboards/autogen-audit.json").read_text(encoding="utf-8"))
+    assert dashboard["uid"]
+    assert dashboard["panels"]
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            assert target["datasource"]["uid"] == source["uid"], panel["title"]
+            assert target["rawSql"].strip(), panel["title"]
