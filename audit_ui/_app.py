@@ -21,15 +21,14 @@ from ._auth import Authenticator
 from ._keys import KeyRing
 from ._settings import UISettings
 from ._state import UIState, UIStore
-from ._timeline import fmt_duration, fmt_ms, pretty_json, segments
+from ._timeline import fmt_duration, fmt_ms, pretty_json, segments, short_ids
 from .errors import BadRequest, Forbidden, NotAuthenticated, NotFound, UIError
 
 _HERE = Path(__file__).resolve().parent
 
 # No script at all, styles only from our own stylesheet: agent content can never execute here.
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
 
@@ -66,7 +65,7 @@ def _templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(segments=segments, pretty_json=pretty_json, ms=fmt_ms, duration=fmt_duration)
+    env.filters.update(short=short_ids, segments=segments, pretty_json=pretty_json, ms=fmt_ms, duration=fmt_duration)
     return Jinja2Templates(env=env)
 
 
@@ -111,9 +110,7 @@ def create_app(
         app.include_router(module.router)
 
     @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"

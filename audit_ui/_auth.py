@@ -57,9 +57,7 @@ class Authenticator:
 
     # -- bearer ---------------------------------------------------------------------------------
     def from_bearer(self, token: str) -> Principal | None:
-        if self._service_token is not None and hmac.compare_digest(
-            token.encode(), self._service_token.encode()
-        ):
+        if self._service_token is not None and hmac.compare_digest(token.encode(), self._service_token.encode()):
             return Principal("local-service", frozenset(), True, "service")
         record = self.ring.verify(token)
         return Principal.from_key(record, "bearer") if record else None

@@ -74,8 +74,7 @@ _COLUMNS = ["name", "key_hash", "tenants", "admin", "revoked", "revoked_at", "ve
 def list_keys(target: KeyStoreTarget) -> list[KeyRecord]:
     _, rows = target.query(_LATEST_SQL)
     return [
-        KeyRecord(str(r[0]), str(r[1]), tuple(str(t) for t in r[2]), bool(r[3]), str(r[4]), bool(r[5]))
-        for r in rows
+        KeyRecord(str(r[0]), str(r[1]), tuple(str(t) for t in r[2]), bool(r[3]), str(r[4]), bool(r[5])) for r in rows
     ]
 
 

@@ -18,9 +18,7 @@ router = APIRouter(include_in_schema=False)
 Who = Annotated[Principal, Depends(principal)]
 
 
-def render(
-    request: Request, who: Principal, template: str, ctx: dict[str, Any], status: int = 200
-) -> Response:
+def render(request: Request, who: Principal, template: str, ctx: dict[str, Any], status: int = 200) -> Response:
     ui = state(request)
     session = request.cookies.get(SESSION_COOKIE, "")
     logout = ui.auth.form_token("logout", session) if who.via == "session" else ""

@@ -212,8 +212,7 @@ def list_tasks(
     if cursor:
         c_ts, c_tenant, c_cid = decode_cursor(cursor)
         where.append(
-            "(started_at, tenant_id, correlation_id) < "
-            "({c_ts:DateTime64(6, 'UTC')}, {c_tenant:String}, {c_cid:String})"
+            "(started_at, tenant_id, correlation_id) < ({c_ts:DateTime64(6, 'UTC')}, {c_tenant:String}, {c_cid:String})"
         )
         params.update(c_ts=c_ts, c_tenant=c_tenant, c_cid=c_cid)
     sql = (
@@ -227,9 +226,7 @@ def list_tasks(
     return TaskPage(tasks, encode_cursor(tasks[-1]) if more and tasks else None)
 
 
-def find_tasks(
-    store: Queryable, principal: Principal, correlation_id: str, tenant: str = ""
-) -> list[TaskRow]:
+def find_tasks(store: Queryable, principal: Principal, correlation_id: str, tenant: str = "") -> list[TaskRow]:
     """The visible tasks with exactly this correlation id (one per tenant at most)."""
     params: dict[str, Any] = {"cid": correlation_id}
     where = [tenant_scope(principal, params), "correlation_id = {cid:String}"]
@@ -265,9 +262,7 @@ def task_events(
     light: bool = False,
 ) -> list[EventRow]:
     """Events of one task in order; ``light`` blanks payloads the timeline does not show."""
-    columns = (
-        _EVENT_COLUMNS.replace(" payload,", f" {_LIGHT_PAYLOAD} AS payload,") if light else _EVENT_COLUMNS
-    )
+    columns = _EVENT_COLUMNS.replace(" payload,", f" {_LIGHT_PAYLOAD} AS payload,") if light else _EVENT_COLUMNS
     params: dict[str, Any] = {
         "tenant": task.tenant_id, "cid": task.correlation_id, "limit": limit, "after": after_seq,
     }  # fmt: skip
@@ -293,9 +288,7 @@ def get_event(store: Queryable, principal: Principal, task: TaskRow, seq: int) -
     return _event(rows[0])
 
 
-def export_rows(
-    store: Queryable, principal: Principal, task: TaskRow
-) -> tuple[list[str], list[tuple[Any, ...]]]:
+def export_rows(store: Queryable, principal: Principal, task: TaskRow) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Every stored column of every event of one task (content is already redacted at rest)."""
     params: dict[str, Any] = {"tenant": task.tenant_id, "cid": task.correlation_id}
     scope = tenant_scope(principal, params)

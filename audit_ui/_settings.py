@@ -12,9 +12,7 @@ class UISettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUDIT_UI_", extra="ignore", frozen=True)
 
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
-    port: int = Field(
-        default=8700, ge=0, le=65535, description="Port `serve` listens on (0 = any free port)."
-    )
+    port: int = Field(default=8700, ge=0, le=65535, description="Port `serve` listens on (0 = any free port).")
     secret: SecretStr | None = Field(
         default=None,
         description="Key that signs session cookies. Unset: a random one is generated once and kept in "

@@ -14,6 +14,7 @@ from ._queries import EventRow, TaskRow
 
 # A redacted span as the redactor writes it, e.g. <EMAIL_ADDRESS> or <PERSON>.
 _REDACTED = re.compile(r"<[A-Z][A-Z0-9_]{1,48}>")
+_UUID = re.compile(r"([0-9a-f]{8})(?:-?[0-9a-f]{4}){3}-?[0-9a-f]{12}")
 ERROR_KINDS = frozenset({"task_error", "handler_exception", "agent_construction_exception", "loss"})
 DROP_KINDS = frozenset({"message_dropped"})
 
@@ -67,6 +68,11 @@ def segments(text: str) -> list[Segment]:
     if pos < len(text):
         out.append(Segment(text[pos:], False))
     return out
+
+
+def short_ids(name: str) -> str:
+    """Agent ids carry team UUIDs twice; the first 8 hex digits tell them apart on screen."""
+    return _UUID.sub(r"\1…", name)
 
 
 def pretty_json(raw: str) -> str:

@@ -83,6 +83,13 @@ def remove_service_file(directory: Path, info: ServiceInfo) -> None:
         (directory / SERVICE_FILE).unlink(missing_ok=True)
 
 
+_FORWARDED_LIMITS = {
+    "max_execution_time": "max_execution_time_s",
+    "max_memory_usage": "max_memory_bytes",
+    "max_result_rows": "max_result_rows",
+}
+
+
 class ServiceClient:
     """The running service, seen through its admin endpoints; quacks like a Store for queries."""
 
@@ -119,7 +126,12 @@ class ServiceClient:
         parameters: Mapping[str, Any] | None = None,
         settings: Mapping[str, Any] | None = None,
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        result = self.call("POST", "/api/admin/sql", {"sql": sql, "parameters": dict(parameters or {})})
+        body: dict[str, Any] = {"sql": sql, "parameters": dict(parameters or {})}
+        # Only the per-query limits travel; the service decides every other setting itself.
+        for setting, field in _FORWARDED_LIMITS.items():
+            if settings and setting in settings:
+                body[field] = settings[setting]
+        result = self.call("POST", "/api/admin/sql", body)
         return list(result["columns"]), [tuple(row) for row in result["rows"]]
 
     def close(self) -> None:
