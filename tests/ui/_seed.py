@@ -54,9 +54,7 @@ def task(tenant: str, cid: str, user: str, started: dt.datetime, **kw: Any) -> l
     return [base[c] for c in TASK_COLUMNS]
 
 
-def conversation(
-    tenant: str, cid: str, user: str, started: dt.datetime, *, content: str = "Hello"
-) -> list[list[Any]]:
+def conversation(tenant: str, cid: str, user: str, started: dt.datetime, *, content: str = "Hello") -> list[list[Any]]:
     """A small but complete task: start, messages with redactions, a tool call, a drop, the result."""
     at = lambda n: started + dt.timedelta(milliseconds=400 * n)  # noqa: E731 - a local shorthand
     result = {

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,6 @@ from tests.ui._server import serving
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "timeline.png"
 
 
 @pytest.fixture(scope="module")
@@ -91,20 +88,6 @@ def test_auditor_filters_opens_a_timeline_expands_and_exports(site: dict[str, An
     page.context.close()
 
 
-def test_timeline_screenshot_for_the_readme(site: dict[str, Any], tmp_path: Path) -> None:
-    page = _login(site, site["keys"]["a"])
-    page.goto(site["url"] + "/tasks/a-task-2?tenant=tenant-a")
-    page.locator("#ev-5 details.long summary").click()
-    shot = tmp_path / "timeline.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
-    # Written into the docs once (or when asked), so test runs do not churn a committed binary.
-    if not SCREENSHOT.exists() or os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, SCREENSHOT)
-    page.context.close()
-
-
 def test_agent_content_is_inert(site: dict[str, Any]) -> None:
     page = _login(site, site["keys"]["a"])
     dialogs: list[str] = []
@@ -113,9 +96,7 @@ def test_agent_content_is_inert(site: dict[str, Any]) -> None:
     page.hover("#ev-1 pre.content")
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.locator("script").count() == 0
-    assert (
-        page.locator("main img, main [onerror], main [onmouseover], main a[href^='javascript:']").count() == 0
-    )
+    assert page.locator("main img, main [onerror], main [onmouseover], main a[href^='javascript:']").count() == 0
     assert "<script>window.__pwned=1</script>" in page.locator("#ev-1 pre.content").inner_text()
     assert dialogs == []
     page.context.close()

@@ -75,9 +75,7 @@ def test_cli_goes_through_the_running_service(tmp_path: Path) -> None:
         # The key added through the service works at once, scoped to its tenant.
         api = httpx.get(f"{base}/api/tasks", headers=auth)
         assert api.status_code == 200
-        assert (
-            cli(dsn, "sql", "SELECT count() AS n FROM api_keys FINAL").stdout.splitlines()[2].strip() == "2"
-        )
+        assert cli(dsn, "sql", "SELECT count() AS n FROM api_keys FINAL").stdout.splitlines()[2].strip() == "2"
         assert cli(dsn, "tasks").returncode == 0
         assert cli(dsn, "sql", "DROP TABLE events").returncode == 2  # read-only through the service
         assert cli(dsn, "keys", "revoke", "auditor-a").returncode == 0

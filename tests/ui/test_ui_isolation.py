@@ -25,9 +25,7 @@ def _routes(cid: str, tenant: str) -> list[str]:
 
 @pytest.mark.parametrize("cid", B_IDS[:2])
 @pytest.mark.parametrize("tenant", ["", "tenant-b"])
-def test_guessed_ids_of_another_tenant_answer_404(
-    client: TestClient, env: Env, cid: str, tenant: str
-) -> None:
+def test_guessed_ids_of_another_tenant_answer_404(client: TestClient, env: Env, cid: str, tenant: str) -> None:
     for route in _routes(cid, tenant):
         response = client.get(route, headers=bearer(env.keys["a"]))
         assert response.status_code == 404, route
@@ -64,9 +62,7 @@ def test_shared_correlation_id_resolves_to_own_tenant(client: TestClient, env: E
         assert page.status_code == 200
         assert text in page.text
         other = "tenant-b" if tenant == "tenant-a" else "tenant-a"
-        assert (
-            client.get(f"/tasks/shared-id?tenant={other}", headers=bearer(env.keys[who])).status_code == 404
-        )
+        assert client.get(f"/tasks/shared-id?tenant={other}", headers=bearer(env.keys[who])).status_code == 404
         events = client.get("/api/tasks/shared-id/events", headers=bearer(env.keys[who])).json()["events"]
         assert events
         assert {e["tenant_id"] for e in events} == {tenant}
@@ -76,9 +72,7 @@ def test_shared_correlation_id_resolves_to_own_tenant(client: TestClient, env: E
 
 
 def test_correlation_lookup_does_not_leak(client: TestClient, env: Env) -> None:
-    lookup = client.get(
-        "/lookup?correlation_id=b-task-0", headers=bearer(env.keys["a"]), follow_redirects=False
-    )
+    lookup = client.get("/lookup?correlation_id=b-task-0", headers=bearer(env.keys["a"]), follow_redirects=False)
     assert lookup.status_code == 404
     own = client.get("/lookup?correlation_id=a-task-0", headers=bearer(env.keys["a"]), follow_redirects=False)
     assert own.status_code == 303

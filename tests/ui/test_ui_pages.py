@@ -100,9 +100,7 @@ def test_login_sets_a_strict_session_and_checks_csrf(client: TestClient, env: En
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
     assert csrf
     data = {"key": env.keys["a"], "csrf": csrf.group(1), "next": "/tasks/a-task-0"}
-    cross = client.post(
-        "/login", data=data, headers={"Origin": "http://evil.example"}, follow_redirects=False
-    )
+    cross = client.post("/login", data=data, headers={"Origin": "http://evil.example"}, follow_redirects=False)
     assert cross.status_code == 400
     bad = client.post("/login", data={**data, "csrf": "forged"}, follow_redirects=False)
     assert bad.status_code == 400
