@@ -134,9 +134,7 @@ def run(args: argparse.Namespace) -> int:
     info = None
     try:
         has_keys = any(not k.revoked for k in list_keys(store))
-        open_access = decide_access(
-            demo=args.demo, loopback=loopback, has_keys=has_keys, env_open=base.open_access
-        )
+        open_access = decide_access(demo=args.demo, loopback=loopback, has_keys=has_keys, env_open=base.open_access)
         # Off-loopback the session cookie is always Secure; on loopback browsers treat http as secure.
         settings = base.model_copy(
             update={"open_access": open_access, "cookie_secure": base.cookie_secure and not loopback}
