@@ -19,7 +19,8 @@ NUMBER_RUN = re.compile(r"\+?\d[\d \t().-]{5,}\d")
 def planted_values() -> list[str]:
     values: list[str] = []
     for p in PERSONAS:
-        values += [p.email, p.phone, p.card, p.card.replace(" ", ""), p.ip, p.api_key]
+        values += [p.email, p.phone, p.card, p.card.replace(" ", ""), p.ip, p.api_key, p.name]
+        values.append(p.address.split(",")[0])  # the street part of the address
         values.append(re.sub(r"\D", "", p.phone))  # the phone's digits, however formatted
     return values
 

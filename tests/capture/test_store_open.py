@@ -19,7 +19,7 @@ def test_a_store_owned_by_another_process_is_reported_as_locked(tmp_path: Path) 
             "-c",
             f"import sys, clickhouse_connect; c = clickhouse_connect.get_client(dsn={dsn!r}); "
             "print('open', flush=True); sys.stdin.read()",
-        ],  # fmt: skip
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
