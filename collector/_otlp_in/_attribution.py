@@ -22,6 +22,8 @@ USER_KEY = "user.id"
 # AutoGen's MessageRuntimeTracingConfig writes destinations as "<type>.(<key or source>)-A|T".
 _DESTINATION = re.compile(r"^(?P<type>.*)\.\((?P<source>.*)\)-(?P<kind>[AT])$")
 _KNOWN_MAX = 50_000
+# AgentChat names a team's agent types "<name>_<team id>"; the team id is a uuid4.
+_TEAM_SUFFIX = re.compile(r"_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 
 
 def parse_destination(value: Any) -> tuple[str, str, str] | None:
@@ -30,6 +32,24 @@ def parse_destination(value: Any) -> tuple[str, str, str] | None:
         return None
     match = _DESTINATION.match(value)
     return (match["type"], match["source"], match["kind"]) if match else None
+
+
+def team_source(attrs: Mapping[str, Any]) -> str:
+    """The topic source or agent key (for AgentChat: the team id) an AutoGen span is about."""
+    dest = parse_destination(attrs.get("messaging.destination"))
+    if dest and dest[1]:
+        return dest[1]
+    context = attrs.get("message_context")
+    if isinstance(context, dict):
+        for field in ("topic_id", "sender"):
+            value = context.get(field)
+            if isinstance(value, str) and "/" in value:
+                return value.split("/", 1)[1]
+    for key in ("sender_agent_type", "recipient_agent_type"):
+        match = _TEAM_SUFFIX.search(str(attrs.get(key) or ""))
+        if match:
+            return match[1]
+    return ""
 
 
 class TeamIndex:
@@ -68,8 +88,7 @@ class OtlpAttribution:
             return str(value)[:256] if value not in (None, "") else ""
 
         tenant, correlation, user = pick(TENANT_KEY), pick(CORRELATION_KEY), pick(USER_KEY)
-        dest = parse_destination(attrs.get("messaging.destination"))
-        source = dest[1] if dest else ""
+        source = team_source(attrs)[:256]
         if tenant and correlation:
             return TaskRef(tenant, correlation, user, source)
         known = self.teams.get(source) if source else None
