@@ -4,7 +4,7 @@
     raw events to the sidecar, which redacts and stores them.
 """
 
-from ._app import create_sidecar_app
+from ._app import create_sidecar_app, ingest_pipeline, mount_ingest
 from ._client import INGEST_PATH, RemoteSink, RemoteSinkStats
 from ._dedup import RecentIds
 from ._errors import IngestConfigError, SidecarError, WireFormatError
@@ -26,5 +26,7 @@ __all__ = [
     "decode_batch",
     "encode_batch",
     "encode_event",
+    "ingest_pipeline",
     "ingest_router",
+    "mount_ingest",
 ]

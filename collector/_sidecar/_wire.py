@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._events import CapturedEvent, EventKind, TaskRef
+from .._records import agent_str
 from .._serialize import to_jsonable
 from ._errors import WireFormatError
 
@@ -41,8 +42,8 @@ def encode_event(event: CapturedEvent, event_id: str, *, max_depth: int, max_cha
         event.ts_ns,
         str(event.kind),
         payload,
-        event.sender,
-        event.recipient,
+        agent_str(event.sender),  # the hook keeps AgentId objects raw; format them off the dispatch loop
+        agent_str(event.recipient),
         event.topic_type,
         event.topic_source,
         event.duration_ns,

@@ -30,7 +30,7 @@ def env(**extra: str) -> dict[str, str]:
 
 
 class Sidecar:
-    """`python -m collector._sidecar` in its own process; stop() flushes it (SIGTERM -> lifespan)."""
+    """`autogen-audit serve --ingest-only` in its own process; stop() flushes it (SIGTERM)."""
 
     def __init__(self, dsn: str, log_path: Path, **extra_env: str) -> None:
         self.port = free_port()
@@ -38,7 +38,7 @@ class Sidecar:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "collector._sidecar", "--port", str(self.port), "--dsn", dsn],
+            [sys.executable, "-m", "collector", "--dsn", dsn, "serve", "--ingest-only", "--port", str(self.port)],
             env=env(**extra_env),
             cwd=ROOT,
             stdout=self._log,

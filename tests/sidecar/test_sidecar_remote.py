@@ -50,7 +50,7 @@ def test_two_remote_apps_10_concurrent_runs_each_land_once_and_attributed(sideca
         assert TOKEN.encode() not in out + err
         reports.append(json.loads(out.decode().strip().splitlines()[-1]))
     health = sidecar.health()
-    assert sidecar.stop() in (0, -15)  # uvicorn re-raises SIGTERM after its graceful shutdown
+    assert sidecar.stop() == 0
     assert TOKEN not in sidecar.log_path.read_text()
 
     for report in reports:
