@@ -60,6 +60,9 @@ class CapturedEvent(NamedTuple):
     topic_type: str = ""
     topic_source: str = ""
     duration_ns: int = 0
+    # Set only for events that arrive from another process (a remote hook, OTLP): the id its
+    # origin gave it, so a retried delivery yields the same row id and is deduplicated.
+    event_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

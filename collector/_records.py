@@ -36,6 +36,8 @@ class RecordBuilder:
         self._id_prefix = id_prefix
 
     def event_id(self, event: CapturedEvent) -> str:
+        if event.event_id:  # assigned by the event's origin process (remote hook, OTLP)
+            return event.event_id
         if event.gseq < 0:  # synthetic events made by the pipeline (loss records)
             return f"{self._id_prefix}-loss-{-event.gseq:x}"
         return f"{self._id_prefix}-{event.gseq:012x}"

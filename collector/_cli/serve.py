@@ -29,6 +29,13 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="record the demo team runs first; without keys, serve them keyless on loopback only",
     )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--ingest-only",
+        action="store_true",
+        help="sidecar mode: only the ingest API for remote hooks and OTLP/HTTP (needs AUDIT_INGEST_TOKEN), no UI",
+    )
+    mode.add_argument("--ui-only", action="store_true", help="only the UI and JSON API: no ingest routes, no pipeline")
 
 
 def is_loopback(host: str) -> bool:
@@ -120,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
     from .._store._client import Store
     from ._access import remove_service_file, resolve_dsn, store_dir, write_service_file
 
+    if getattr(args, "ingest_only", False):
+        return _run_ingest_only(args)
     base = UISettings()
     host = args.host or base.host
     port = base.port if args.port is None else args.port
@@ -132,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
     store = Store.open(dsn)
     directory = store_dir(dsn)
     info = None
+    pipeline = None
     try:
         has_keys = any(not k.revoked for k in list_keys(store))
         open_access = decide_access(demo=args.demo, loopback=loopback, has_keys=has_keys, env_open=base.open_access)
@@ -144,12 +154,44 @@ def run(args: argparse.Namespace) -> int:
         if directory is not None:
             info = write_service_file(directory, url)
         app = build_service(store, settings, service_token=info.token if info else None)
+        if not getattr(args, "ui_only", False):
+            from .._sidecar import mount_ingest
+
+            pipeline = mount_ingest(app, store, dsn)
+            print("autogen-audit: ingest " + ("on /v1/audit/events, /v1/traces, /v1/logs" if pipeline else
+                                              "off (set AUDIT_INGEST_TOKEN to accept remote hooks and OTLP)"))
         if open_access:
             print(BANNER.format(url=url))
         print(f"autogen-audit: serving {url}/tasks (store {dsn})")
         _server_class()(uvicorn.Config(app, host=host, port=port, log_level="info")).run()
     finally:
+        if pipeline is not None:
+            pipeline.shutdown(30.0)
         if directory is not None and info is not None:
             remove_service_file(directory, info)
+        store.close()
+    return 0
+
+
+def _run_ingest_only(args: argparse.Namespace) -> int:
+    """The sidecar next to an app: ingest + pipeline, no UI, no keys (the bearer token guards it)."""
+    import uvicorn
+
+    from .._sidecar import create_sidecar_app, ingest_pipeline
+    from .._store._client import Store
+    from ._access import resolve_dsn
+
+    host, port = args.host or "127.0.0.1", 8700 if args.port is None else args.port
+    dsn = resolve_dsn(args.dsn)
+    store = Store.open(dsn)
+    pipeline = None
+    try:
+        pipeline, settings = ingest_pipeline(store, dsn)
+        app = create_sidecar_app(pipeline, settings, own_pipeline=False)
+        print(f"autogen-audit: ingest-only sidecar on http://{host}:{port} (store {dsn})")
+        _server_class()(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)).run()
+    finally:
+        if pipeline is not None:
+            pipeline.shutdown(30.0)
         store.close()
     return 0

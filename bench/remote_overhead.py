@@ -1,0 +1,148 @@
+"""What the app pays in remote mode: wall time of the same team workload, hook shipping to a sidecar.
+
+Configurations, interleaved round by round (a fresh runtime per batch of concurrent teams):
+  none     no intervention handler
+  remote   our hook with RemoteSink (AUDIT_SIDECAR_URL): raw events batched over loopback to an
+           `autogen-audit serve --ingest-only` sidecar in its own process, which redacts and stores
+  otel     AutoGen's built-in runtime tracing: BatchSpanProcessor + OTLP/HTTP exporter to a local
+           receiver in its own process
+  remote0  the same remote hook shipping to a null receiver: the app-side cost alone, without the
+           sidecar's redaction competing for the same cores (on a 2-core box it does)
+
+Prints the median wall time per configuration and its ratio to `none` (target: remote <= 1.10x),
+the app process's CPU time (all its threads) per configuration, then the remote hook's accepted /
+acknowledged / lost counts and the rows the sidecar stored.
+
+    python bench/remote_overhead.py [--rounds 5] [--teams 8] [--batches 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+import httpx  # noqa: E402 - after the path set-up above, like bench/hook_overhead.py
+from autogen_core import SingleThreadedAgentRuntime  # noqa: E402
+
+from collector import AuditHook, AuditSettings, Store  # noqa: E402
+from collector._log_capture import attach  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from hook_overhead import free_port, workload  # noqa: E402 - the same workload as the in-process bench
+
+logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
+
+
+def start_sidecar(dsn: str, port: int, token: str) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, AUDIT_INGEST_TOKEN=token, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "collector", "--dsn", dsn, "serve", "--ingest-only", "--port", str(port)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("sidecar did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--teams", type=int, default=8)
+    parser.add_argument("--batches", type=int, default=4)
+    args = parser.parse_args()
+
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    token = secrets.token_hex(16)
+    tmp = tempfile.mkdtemp(prefix="remote-bench-")
+    dsn = f"chdb://{tmp}/store"
+    sidecar_port, otlp_port = free_port(), free_port()
+    receiver = subprocess.Popen([sys.executable, str(ROOT / "bench" / "_otlp_sink.py"), str(otlp_port)])
+    sidecar = start_sidecar(dsn, sidecar_port, token)
+    provider = TracerProvider()
+    exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{otlp_port}/v1/traces")
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    settings = AuditSettings(sidecar_url=f"http://127.0.0.1:{sidecar_port}", ingest_token=token)  # type: ignore[arg-type]
+    # Log capture attaches to the global autogen loggers; attach it only while its config runs
+    # (below), so no configuration pays for another's hook.
+    hook = AuditHook.from_env(sidecar_url=settings.sidecar_url, ingest_token=token, capture_loggers=False)
+    null_url = f"http://127.0.0.1:{otlp_port}"  # the OTLP sink answers 200 to any POST
+    null_hook = AuditHook.from_env(sidecar_url=null_url, ingest_token=token, capture_loggers=False)
+
+    configs: dict[str, tuple[Callable[[], SingleThreadedAgentRuntime], AuditHook | None]] = {
+        "none": (lambda: SingleThreadedAgentRuntime(), None),
+        "remote": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[hook]), hook),
+        "otel": (lambda: SingleThreadedAgentRuntime(tracer_provider=provider), None),
+        "remote0": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[null_hook]), null_hook),
+    }
+    times: dict[str, list[float]] = {name: [] for name in configs}
+    cpu: dict[str, list[float]] = {name: [] for name in configs}
+    try:
+        asyncio.run(workload(configs["none"][0], None, args.teams, 1))  # warm-up: imports, caches
+        for _ in range(args.rounds):
+            for name, (make_runtime, with_hook) in configs.items():
+                cpu_start = time.process_time()
+                detach = attach(with_hook._log_capture) if with_hook is not None else None
+                times[name].append(asyncio.run(workload(make_runtime, with_hook, args.teams, args.batches)))
+                # Drain this configuration's exporter inside its CPU sample, outside its wall time.
+                if detach is not None:
+                    detach()
+                if with_hook is not None:
+                    with_hook.flush(600)
+                if name == "otel":
+                    provider.force_flush()
+                cpu[name].append(time.process_time() - cpu_start)
+        asyncio.run(null_hook.aclose(60))
+        complete = asyncio.run(hook.aclose(600))
+        stats = hook.sink.stats()
+    finally:
+        provider.shutdown()
+        receiver.kill()
+        sidecar.send_signal(signal.SIGTERM)
+        sidecar.wait(120)
+
+    base = statistics.median(times["none"])
+    runs = args.teams * args.batches
+    print(f"workload: {runs} team runs per sample ({args.teams} concurrent x {args.batches} fresh runtimes), "
+          f"{args.rounds} interleaved rounds; sidecar and OTLP receiver in their own processes")  # fmt: skip
+    cpu_base = statistics.median(cpu["none"])
+    print(f"{'config':<8} {'wall s':>8} {'ratio':>7} {'app cpu s':>10} {'ratio':>7}")
+    for name, samples in times.items():
+        median, cpu_median = statistics.median(samples), statistics.median(cpu[name])
+        print(f"{name:<8} {median:>8.3f} {median / base:>6.2f}x {cpu_median:>10.3f} {cpu_median / cpu_base:>6.2f}x")
+    print(f"remote hook: accepted={stats.accepted} acknowledged={stats.acknowledged} lost={stats.lost} "
+          f"batches={stats.batches} retries={stats.retries} complete={complete}")  # fmt: skip
+    store = Store.open(dsn)
+    try:
+        _, rows = store.query("SELECT count(), uniqExact(event_id) FROM events")
+    finally:
+        store.close()
+    print(f"sidecar store: rows={rows[0][0]} distinct_event_ids={rows[0][1]} "
+          f"(lost: {stats.accepted - rows[0][1]})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""OtelExportProcessor: a pipeline record processor that exports redacted records as OTLP spans and logs.
+
+It sees records only after redaction (it runs between redaction and the store), returns them
+unchanged, and never raises. It owns a private TracerProvider and LoggerProvider: the app's
+global OpenTelemetry setup is neither used nor touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from .._events import EventKind, EventRecord
+from ._ids import PresetIds, root_span_id_for, span_id_for, trace_id_for
+from ._mapping import span_shape, task_span_name
+from ._settings import OtelExportSettings
+
+log = logging.getLogger("collector")
+_ENDS = frozenset({EventKind.TASK_RESULT, EventKind.TASK_ERROR, EventKind.TASK_UNFINISHED})
+_OPEN_MAX = 100_000
+
+
+def _headers(raw: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in raw.split(","):
+        key, sep, value = part.partition("=")
+        if sep and key.strip():
+            out[key.strip()] = value.strip()
+    return out
+
+
+class OtelExportProcessor:
+    """Callable over a batch of redacted records (collector._pipeline.RecordProcessor)."""
+
+    def __init__(
+        self,
+        settings: OtelExportSettings,
+        *,
+        span_exporter: SpanExporter | None = None,
+        log_exporter: LogRecordExporter | None = None,
+    ) -> None:
+        self._settings = settings
+        base = settings.otlp_export_endpoint.rstrip("/")
+        headers = _headers(settings.otlp_export_headers.get_secret_value())
+        if span_exporter is None:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            span_exporter = OTLPSpanExporter(endpoint=f"{base}/v1/traces", headers=headers)
+        resource = Resource.create({"service.name": settings.otlp_export_service_name})
+        self._ids = PresetIds()
+        self._tracer_provider = TracerProvider(resource=resource, id_generator=self._ids)
+        self._tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
+        self._tracer = self._tracer_provider.get_tracer("autogen-audit")
+        self._logger_provider: LoggerProvider | None = None
+        if settings.otlp_export_logs:
+            if log_exporter is None:
+                from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+
+                log_exporter = OTLPLogExporter(endpoint=f"{base}/v1/logs", headers=headers)
+            self._logger_provider = LoggerProvider(resource=resource)
+            self._logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
+        self._started: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._lock = threading.Lock()
+        self.errors = 0
+
+    def __call__(self, records: list[EventRecord]) -> list[EventRecord]:
+        for rec in records:
+            try:
+                self._export(rec)
+            except Exception:  # noqa: BLE001 - telemetry export must never stop the audit pipeline
+                self.errors += 1
+                if self.errors in (1, 10, 100) or self.errors % 1000 == 0:
+                    log.warning("collector: OTLP span export failed %d times (content withheld)", self.errors)
+        return records
+
+    def _export(self, rec: EventRecord) -> None:
+        key = (rec.tenant_id, rec.correlation_id)
+        trace_id = trace_id_for(*key)
+        root_id = root_span_id_for(*key)
+        with self._lock:
+            if rec.kind == EventKind.TASK_START:
+                self._started[key] = rec.ts_ns
+                if len(self._started) > _OPEN_MAX:
+                    self._started.popitem(last=False)
+            started = self._started.pop(key, None) if rec.kind in _ENDS else None
+        root = SpanContext(trace_id, root_id, is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+        parent = trace.set_span_in_context(NonRecordingSpan(root))
+        name, kind, attrs = span_shape(rec, self._settings.otlp_export_content_chars
+                                       if self._settings.otlp_export_content else 0)  # fmt: skip
+        end = rec.ts_ns
+        start = end - int(rec.duration_ms * 1e6)
+        self._ids.preset(None, span_id_for(rec.event_id))
+        span = self._tracer.start_span(name, context=parent, kind=kind, attributes=attrs, start_time=start)
+        if rec.is_error or rec.kind == EventKind.TASK_ERROR:
+            span.set_status(Status(StatusCode.ERROR))
+        span_context = span.get_span_context()
+        span.end(end_time=end)
+        if rec.kind in _ENDS:
+            self._task_span(rec, trace_id, root_id, started if started is not None else rec.ts_ns)
+        if self._logger_provider is not None:
+            context = trace.set_span_in_context(NonRecordingSpan(span_context))
+            self._log(self._logger_provider, rec, attrs, context)
+
+    def _task_span(self, rec: EventRecord, trace_id: int, root_id: int, started_ns: int) -> None:
+        """The task's root span, emitted at its end with the id its events already name as parent."""
+        attrs: dict[str, Any] = {
+            "tenant.id": rec.tenant_id,
+            "correlation.id": rec.correlation_id,
+            "gen_ai.operation.name": "invoke_agent",
+            "audit.status": rec.kind,
+        }
+        if rec.team_id:
+            attrs["audit.team_id"] = rec.team_id
+        self._ids.preset(trace_id, root_id)
+        span = self._tracer.start_span(
+            task_span_name(rec.team_type), context=trace.set_span_in_context(trace.INVALID_SPAN),
+            kind=SpanKind.INTERNAL, attributes=attrs, start_time=min(started_ns, rec.ts_ns),
+        )  # fmt: skip
+        if rec.kind != EventKind.TASK_RESULT:
+            span.set_status(Status(StatusCode.ERROR))
+        span.end(end_time=rec.ts_ns)
+
+    @staticmethod
+    def _log(provider: LoggerProvider, rec: EventRecord, attrs: dict[str, Any], context: Any) -> None:
+        body = attrs.get("audit.content") or f"{rec.kind} {rec.message_type}".strip()
+        provider.get_logger("autogen-audit").emit(
+            timestamp=rec.ts_ns, context=context, body=body, attributes=attrs, event_name=f"audit.{rec.kind}",
+            severity_text="ERROR" if rec.is_error else "INFO",
+        )  # fmt: skip
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Flush and stop both providers (call when the pipeline stops)."""
+        self._tracer_provider.force_flush(int(timeout_s * 1000))
+        self._tracer_provider.shutdown()
+        if self._logger_provider is not None:
+            self._logger_provider.force_flush(int(timeout_s * 1000))
+            self._logger_provider.shutdown()

@@ -1,0 +1,226 @@
+"""RemoteSink: the app-side EventSink that ships raw events to a sidecar over loopback.
+
+Shaped like the in-process pipeline: ``submit`` is an append to a bounded deque on the runtime's
+dispatch loop; a daemon thread serializes batches and POSTs them with the bearer token, retrying
+with backoff until the sidecar acknowledges them (it answers 200 only once they are durable).
+Overflow is never silent: the count of dropped events is shipped per task as ``loss`` records.
+"""
+
+from __future__ import annotations
+
+import collections
+import gzip
+import itertools
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from .._events import CapturedEvent, EventKind, TaskRef
+from .._retry import RetryPolicy
+from .._settings import AuditSettings
+from ._settings import SidecarSettings
+from ._wire import encode_batch, encode_event
+
+log = logging.getLogger("collector")
+
+INGEST_PATH = "/v1/audit/events"
+# A 4xx other than these means the batch itself (or the token) is wrong: sending it again cannot help.
+_RETRYABLE_STATUS = frozenset({408, 425, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteSinkStats:
+    """Counters since start. Every accepted event ends acknowledged, lost, or still pending."""
+
+    accepted: int
+    acknowledged: int
+    lost: int
+    queued: int
+    batches: int
+    retries: int
+    rejected_batches: int
+
+
+class RemoteSink:
+    """Client of the sidecar's ingest route; the hook's sink when AUDIT_SIDECAR_URL is set."""
+
+    def __init__(
+        self, settings: AuditSettings, sidecar: SidecarSettings | None = None, *, id_prefix: str | None = None
+    ) -> None:
+        self._settings = settings
+        self._sidecar = sidecar or SidecarSettings()
+        self._prefix = id_prefix or secrets.token_hex(6)
+        self._max = settings.queue_max_events
+        self._batch = self._sidecar.remote_batch_max_events
+        self._policy = RetryPolicy(
+            initial_s=self._sidecar.remote_retry_initial_s,
+            max_s=max(self._sidecar.remote_retry_initial_s, self._sidecar.remote_retry_max_s),
+        )
+        self._queue: collections.deque[CapturedEvent] = collections.deque()
+        self._wake = threading.Event()
+        self._cond = threading.Condition()
+        self._flush_requested = 0
+        self._flush_done = 0
+        self._stopping = False
+        self._deadline = float("inf")  # monotonic time after which a stopping worker gives up
+        self._lost_lock = threading.Lock()
+        self._lost_pending: dict[TaskRef, list[int]] = {}
+        self._loss_ids = itertools.count(1)
+        self._accepted = self._acknowledged = self._lost = 0
+        self._batches = self._retries = self._rejected = 0
+        headers = {"Content-Type": "application/json"}
+        token = settings.ingest_token.get_secret_value()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if self._sidecar.remote_gzip:
+            headers["Content-Encoding"] = "gzip"
+        self._http = httpx.Client(
+            base_url=settings.sidecar_url.rstrip("/"), headers=headers, timeout=self._sidecar.remote_timeout_s
+        )
+        self._thread = threading.Thread(target=self._run, name="autogen-audit-remote", daemon=True)
+        self._thread.start()
+
+    # -- hot path -------------------------------------------------------------------------
+    def submit(self, event: CapturedEvent) -> bool:
+        """Enqueue one event. Never blocks, never raises; a full buffer records a counted loss."""
+        queue = self._queue
+        if len(queue) >= self._max or self._stopping:
+            self._record_loss(event.task, event.seq, 1)
+            return False
+        queue.append(event)
+        self._accepted += 1
+        if len(queue) >= self._batch:
+            self._wake.set()
+        return True
+
+    def _record_loss(self, task: TaskRef, first_seq: int, count: int) -> None:
+        with self._lost_lock:
+            entry = self._lost_pending.setdefault(task, [0, first_seq])
+            entry[0] += count
+        self._lost += count
+        if self._lost in (1, 10, 100, 1000) or self._lost % 10_000 == 0:
+            log.warning("collector: remote buffer full or sidecar unreachable, %d events lost so far", self._lost)
+
+    # -- control --------------------------------------------------------------------------
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything submitted before this call is acknowledged (or given up on)."""
+        with self._cond:
+            self._flush_requested += 1
+            generation = self._flush_requested
+        self._wake.set()
+        with self._cond:
+            return self._cond.wait_for(lambda: self._flush_done >= generation, timeout) and not self._lost_pending
+
+    def shutdown(self, timeout: float) -> bool:
+        """Flush, then stop the worker. Returns whether everything accepted was acknowledged."""
+        self._deadline = time.monotonic() + timeout
+        flushed = self.flush(timeout)
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout=max(0.1, self._deadline - time.monotonic()))
+        self._http.close()
+        return flushed and not self._queue and self._acknowledged == self._accepted
+
+    def stats(self) -> RemoteSinkStats:
+        return RemoteSinkStats(
+            accepted=self._accepted,
+            acknowledged=self._acknowledged,
+            lost=self._lost,
+            queued=len(self._queue),
+            batches=self._batches,
+            retries=self._retries,
+            rejected_batches=self._rejected,
+        )
+
+    # -- worker ---------------------------------------------------------------------------
+    def _run(self) -> None:
+        interval = self._settings.batch_interval_s
+        while True:
+            self._wake.wait(interval)
+            self._wake.clear()
+            with self._cond:
+                generation = self._flush_requested
+            try:
+                self._drain()
+            except Exception:  # the worker must survive anything; the batch was counted as lost
+                log.exception("collector: remote sink worker error (content withheld)")
+            with self._cond:
+                self._flush_done = max(self._flush_done, generation)
+                self._cond.notify_all()
+            if self._stopping and not self._queue:
+                return
+
+    def _drain(self) -> None:
+        queue = self._queue
+        while queue or self._lost_pending:
+            batch: list[CapturedEvent] = []
+            while queue and len(batch) < self._batch:
+                batch.append(queue.popleft())
+            if not self._ship(batch):
+                return  # refused or given up: pace the next attempt by the worker's interval
+
+    def _ship(self, batch: list[CapturedEvent]) -> bool:
+        depth, chars, prefix = self._settings.max_depth, self._settings.max_field_chars, self._prefix
+        wire = [encode_event(e, f"{prefix}-{e.gseq:012x}", max_depth=depth, max_chars=chars) for e in batch]
+        losses = self._loss_events()
+        wire.extend(encode_event(e, f"{prefix}-loss-{-e.gseq:x}", max_depth=4, max_chars=256) for e in losses)
+        body = encode_batch(wire)
+        if self._sidecar.remote_gzip:
+            body = gzip.compress(body, compresslevel=1)
+        if self._post(body):
+            self._acknowledged += len(batch)
+            self._batches += 1
+            return True
+        # Given up (stopping past the deadline, or the sidecar refused the batch for good).
+        for event in batch:
+            self._record_loss(event.task, event.seq, 1)
+        for loss in losses:  # their counts are already in self._lost: re-queue without counting twice
+            with self._lost_lock:
+                self._lost_pending.setdefault(loss.task, [0, loss.seq])[0] += int(loss.payload["lost"])
+        if self._stopping:
+            with self._lost_lock:
+                self._lost_pending.clear()  # nobody left to tell; shutdown() reports False
+        return False
+
+    def _loss_events(self) -> list[CapturedEvent]:
+        with self._lost_lock:
+            pending, self._lost_pending = self._lost_pending, {}
+        now = time.time_ns()
+        return [
+            CapturedEvent(
+                gseq=-next(self._loss_ids),
+                task=task,
+                seq=first_seq,
+                ts_ns=now,
+                kind=EventKind.LOSS,
+                payload={"lost": count, "first_seq": first_seq, "reason": "remote buffer full"},
+            )
+            for task, (count, first_seq) in pending.items()
+        ]
+
+    def _post(self, body: bytes) -> bool:
+        """POST until acknowledged. False when the sidecar refuses for good or a stop deadline passes."""
+        delays = self._policy.delays()
+        while True:
+            status = 0
+            try:
+                status = self._http.post(INGEST_PATH, content=body).status_code
+            except httpx.HTTPError as exc:
+                log.warning("collector: sidecar delivery failed (%s); retrying", type(exc).__name__)
+            if status == 200:
+                return True
+            if 400 <= status < 500 and status not in _RETRYABLE_STATUS:
+                self._rejected += 1
+                log.error("collector: sidecar refused a batch with HTTP %d; its events are counted lost", status)
+                return False
+            if self._stopping and time.monotonic() >= self._deadline:
+                return False
+            self._retries += 1
+            delay = next(delays)
+            if self._stopping:
+                delay = min(delay, max(0.0, self._deadline - time.monotonic()))
+            time.sleep(delay)

@@ -1,0 +1,48 @@
+"""Settings of the sidecar link (client and ingest), read from ``AUDIT_*`` variables.
+
+The shared ones (``AUDIT_SIDECAR_URL``, ``AUDIT_INGEST_TOKEN``, batch and buffer bounds) live on
+AuditSettings; these are the knobs only the remote path has.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SidecarSettings(BaseSettings):
+    """Knobs of RemoteSink (in the app) and of the ingest routes (in the sidecar)."""
+
+    model_config = SettingsConfigDict(env_prefix="AUDIT_", extra="ignore", frozen=True)
+
+    remote_batch_max_events: int = Field(
+        default=1024, ge=1, description="Most events the app's remote hook ships to the sidecar in one request."
+    )
+    remote_timeout_s: float = Field(
+        default=30.0, gt=0, description="How long the remote hook waits for the sidecar to acknowledge a batch."
+    )
+    remote_retry_initial_s: float = Field(
+        default=0.05, gt=0, description="First backoff delay after a failed delivery to the sidecar (full jitter)."
+    )
+    remote_retry_max_s: float = Field(
+        default=2.0, gt=0, description="Longest backoff delay between deliveries to an unavailable sidecar."
+    )
+    remote_gzip: bool = Field(
+        default=False,
+        description="Gzip request bodies to the sidecar (worth it only when the sidecar is not on loopback).",
+    )
+    ingest_ack_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="How long the sidecar waits for a received batch to be durable before answering 503.",
+    )
+    ingest_max_body_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body (after decompression) the ingest routes accept; larger is 413.",
+    )
+    ingest_dedup_ids: int = Field(
+        default=1_000_000,
+        ge=1000,
+        description="How many recently received event ids the sidecar remembers to drop retried duplicates.",
+    )

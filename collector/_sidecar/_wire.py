@@ -1,0 +1,98 @@
+"""The JSON wire format between a remote hook and the sidecar's ingest route.
+
+A batch is ``{"v": 1, "events": [[id, tenant, correlation, user, team_id, team_type, seq, ts_ns,
+kind, payload, sender, recipient, topic_type, topic_source, duration_ns], ...]}``: positional
+arrays, because a batch carries thousands of events and keys would double its size. ``payload``
+is the jsonable value the app's serializer made (bounded by max_depth / max_field_chars); it
+is raw (unredacted) and only ever travels over loopback to the sidecar, which redacts it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from .._events import CapturedEvent, EventKind, TaskRef
+from .._records import agent_str
+from .._serialize import to_jsonable
+from ._errors import WireFormatError
+
+WIRE_VERSION = 1
+_FIELDS = 15
+_KINDS = {k.value: k for k in EventKind}
+_MAX_ID_CHARS = 256  # ids, tenants, agent names: anything longer is not one of ours
+
+
+def encode_event(event: CapturedEvent, event_id: str, *, max_depth: int, max_chars: int) -> list[Any]:
+    """One captured event as a wire array. Never raises: an odd payload becomes a placeholder."""
+    try:
+        payload = to_jsonable(event.payload, max_depth=max_depth, max_chars=max_chars)
+    except Exception as exc:  # noqa: BLE001 - to_jsonable is total except for recursion limits
+        payload = {"__placeholder__": "unserializable", "reason": type(exc).__name__}
+    ref = event.task
+    return [
+        event_id,
+        ref.tenant_id,
+        ref.correlation_id,
+        ref.user_id,
+        ref.team_id,
+        ref.team_type,
+        event.seq,
+        event.ts_ns,
+        str(event.kind),
+        payload,
+        agent_str(event.sender),  # the hook keeps AgentId objects raw; format them off the dispatch loop
+        agent_str(event.recipient),
+        event.topic_type,
+        event.topic_source,
+        event.duration_ns,
+    ]
+
+
+def encode_batch(events: Sequence[list[Any]]) -> bytes:
+    body = {"v": WIRE_VERSION, "events": events}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8", "replace")
+
+
+def decode_batch(body: bytes) -> list[CapturedEvent]:
+    """Wire bytes -> CapturedEvents carrying their origin ids. Raises WireFormatError."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WireFormatError(f"body is not JSON ({type(exc).__name__})") from None
+    if not isinstance(doc, dict) or doc.get("v") != WIRE_VERSION or not isinstance(doc.get("events"), list):
+        raise WireFormatError(f"body is not a version {WIRE_VERSION} batch")
+    return [_decode_event(i, item) for i, item in enumerate(doc["events"])]
+
+
+def _decode_event(index: int, item: Any) -> CapturedEvent:
+    if not isinstance(item, list) or len(item) != _FIELDS:
+        raise WireFormatError(f"event {index}: expected an array of {_FIELDS} fields")
+    (event_id, tenant, corr, user, team_id, team_type, seq, ts_ns, kind, payload, sender, recipient,
+     topic_type, topic_source, duration_ns) = item  # fmt: skip
+    strings = (event_id, tenant, corr, user, team_id, team_type, sender, recipient, topic_type, topic_source)
+    if not all(isinstance(s, str) and len(s) <= _MAX_ID_CHARS for s in strings):
+        raise WireFormatError(f"event {index}: an id field is not a short string")
+    if not event_id or not tenant or not corr:
+        raise WireFormatError(f"event {index}: event id, tenant and correlation id are required")
+    numbers = (seq, ts_ns, duration_ns)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**63 for n in numbers):
+        raise WireFormatError(f"event {index}: seq, ts_ns and duration_ns must be non-negative integers")
+    event_kind = _KINDS.get(kind) if isinstance(kind, str) else None
+    if event_kind is None:
+        raise WireFormatError(f"event {index}: unknown kind")
+    return CapturedEvent(
+        gseq=0,
+        task=TaskRef(tenant, corr, user, team_id, team_type),
+        seq=seq,
+        ts_ns=ts_ns,
+        kind=event_kind,
+        payload=payload,
+        sender=sender,
+        recipient=recipient,
+        topic_type=topic_type,
+        topic_source=topic_source,
+        duration_ns=duration_ns,
+        event_id=event_id,
+    )

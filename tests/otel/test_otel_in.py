@@ -1,0 +1,144 @@
+"""OTLP in: the real OTel SDK exporters feed the sidecar; spans and logs land redacted and attributed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from autogen_core import SingleThreadedAgentRuntime
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+from collector import AuditSettings, Store, build_pipeline
+from collector._sidecar import create_sidecar_app
+from tests.capture._teams import round_robin
+from tests.sidecar._procs import TOKEN
+
+from ._server import ThreadedServer
+
+EMAIL = "grace.hopper@navy-example.org"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def sidecar(module_store: Store, redactor: object) -> Iterator[ThreadedServer]:
+    settings = AuditSettings(store_dsn=module_store.dsn, ingest_token=TOKEN, batch_interval_s=0.05)  # type: ignore[arg-type]
+    pipeline = build_pipeline(settings, store=module_store, redactor=redactor)  # type: ignore[arg-type]
+    server = ThreadedServer(create_sidecar_app(pipeline, settings)).start()
+    yield server
+    server.stop()
+
+
+def rows(store: Store, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    return store.query(sql, parameters=params)[1]
+
+
+async def test_autogen_runtime_spans_from_the_sdk_exporter_are_stored_redacted_and_attributed(
+    sidecar: ThreadedServer, module_store: Store
+) -> None:
+    provider = TracerProvider(resource=Resource.create({"service.name": "shop", "tenant.id": "acme"}))
+    exporter = OTLPSpanExporter(endpoint=f"{sidecar.url}/v1/traces", headers=AUTH)
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=100))
+    runtime = SingleThreadedAgentRuntime(tracer_provider=provider)
+    runtime.start()
+    team = round_robin(runtime, "order-77")  # type: ignore[arg-type]
+    await team.run(task=f"refund order-77 and mail {EMAIL}")
+    await runtime.stop_when_idle()
+    assert provider.force_flush(10_000)
+    provider.shutdown()
+
+    team_id = team._team_id
+    spans = rows(
+        module_store,
+        "SELECT tenant_id, correlation_id, payload, content FROM events WHERE message_type = 'OtelSpan' "
+        "AND position(payload, {team:String}) > 0",
+        team=team_id,
+    )
+    assert len(spans) > 5
+    assert all((tenant, corr) == ("acme", team_id) for tenant, corr, _, _ in spans)
+    payloads = [json.loads(p) for _, _, p, _ in spans]
+    with_message = [p for p in payloads if isinstance(p["attributes"].get("message"), dict)]
+    assert with_message, "AutoGen's message attribute should be parsed into structure"
+    stored = " ".join(p + c for _, _, p, c in spans)
+    assert "order-77" in stored
+    assert EMAIL not in stored
+    assert "<EMAIL_ADDRESS>" in stored
+
+
+def test_explicit_attributes_win_and_json_encoding_is_accepted_once(
+    sidecar: ThreadedServer, module_store: Store
+) -> None:
+    trace_id, span_id = "5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174"
+    body = {
+        "resourceSpans": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "json-app"}}]},
+            "scopeSpans": [{"scope": {"name": "manual"}, "spans": [{
+                "traceId": trace_id, "spanId": span_id, "name": "handle ticket", "kind": 1,
+                "startTimeUnixNano": "1700000000000000000", "endTimeUnixNano": "1700000000500000000",
+                "attributes": [
+                    {"key": "tenant.id", "value": {"stringValue": "globex"}},
+                    {"key": "correlation.id", "value": {"stringValue": "corr-json-1"}},
+                    {"key": "note", "value": {"stringValue": f"call {EMAIL}"}},
+                ],
+            }]}],
+        }]
+    }  # fmt: skip
+    for _ in range(2):  # a retried request must not be stored twice
+        response = httpx.post(f"{sidecar.url}/v1/traces", json=body, headers=AUTH, timeout=30)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/json")
+    found = rows(
+        module_store,
+        "SELECT tenant_id, correlation_id, event_id, duration_ms, payload FROM events "
+        "WHERE correlation_id = 'corr-json-1'",
+    )
+    assert len(found) == 1
+    tenant, _, event_id, duration_ms, payload = found[0]
+    assert tenant == "globex"
+    assert event_id == f"otlp-{trace_id}-{span_id}"
+    assert duration_ms == pytest.approx(500.0)
+    assert EMAIL not in payload
+
+
+def test_untraced_spans_fall_back_to_the_trace_id(sidecar: ThreadedServer, module_store: Store) -> None:
+    provider = TracerProvider(resource=Resource.create({"service.name": "bare"}))
+    provider.add_span_processor(
+        SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{sidecar.url}/v1/traces", headers=AUTH))
+    )
+    with provider.get_tracer("t").start_as_current_span("lonely") as span:
+        trace_hex = format(span.get_span_context().trace_id, "032x")
+    provider.shutdown()
+    found = rows(module_store, "SELECT tenant_id FROM events WHERE correlation_id = {c:String}", c=trace_hex)
+    assert found == [("_unattributed",)]
+
+
+def test_logs_from_the_sdk_exporter_land_redacted(sidecar: ThreadedServer, module_store: Store) -> None:
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+
+    provider = LoggerProvider(resource=Resource.create({"tenant.id": "initech", "correlation.id": "corr-log-1"}))
+    provider.add_log_record_processor(
+        SimpleLogRecordProcessor(OTLPLogExporter(endpoint=f"{sidecar.url}/v1/logs", headers=AUTH))
+    )
+    provider.get_logger("app").emit(body=f"customer {EMAIL} asked for a refund", attributes={"step": "intake"})
+    provider.shutdown()
+    found = rows(module_store, "SELECT tenant_id, payload FROM events WHERE correlation_id = 'corr-log-1'")
+    assert len(found) == 1
+    assert found[0][0] == "initech"
+    assert EMAIL not in found[0][1]
+    assert "refund" in found[0][1]
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong-token", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])
+def test_wrong_or_missing_token_is_refused_without_echoing_it(sidecar: ThreadedServer, header: str | None) -> None:
+    headers = {"Content-Type": "application/x-protobuf"} | ({"Authorization": header} if header else {})
+    for path in ("/v1/traces", "/v1/logs", "/v1/audit/events"):
+        response = httpx.post(f"{sidecar.url}{path}", content=b"", headers=headers, timeout=10)
+        assert response.status_code == 401
+        assert TOKEN not in response.text
