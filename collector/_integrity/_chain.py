@@ -1,0 +1,182 @@
+"""The chain processor: gives every record its tenant's next sequence number, link and hash."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._events import EventRecord
+from ._offline import GENESIS, FIELDS_V1, event_hash, merkle_root
+from ._signed import SignedWriter
+
+if TYPE_CHECKING:
+    from .._store._client import Store
+
+log = logging.getLogger("collector.integrity")
+_RECORD_FIELDS = [name for name in FIELDS_V1 if name not in ("ts_us", "chain_seq", "chain_prev")]
+_FORCE_AFTER_ATTEMPTS = 3  # seal a range the store never completes (a lost batch): verify then names the hole
+
+
+def record_row(record: EventRecord) -> dict[str, Any]:
+    """The hashed fields of a record, as `canonical` reads them."""
+    row = {name: getattr(record, name) for name in _RECORD_FIELDS}
+    row["ts_us"] = record.ts_ns // 1000
+    row["chain_seq"] = record.chain_seq
+    row["chain_prev"] = record.chain_prev
+    return row
+
+
+@dataclass
+class _Head:
+    next_seq: int
+    prev: str
+    sealed_to: int
+    sealed_hash: str
+    last_signature: str
+    leaves: list[str] = field(default_factory=list)
+    since: float = 0.0  # monotonic time the oldest unsealed leaf was added
+    attempts: int = 0
+
+
+class ChainProcessor:
+    """A RecordProcessor (see collector._pipeline). The store must have ONE writer: this process.
+
+    Each tenant's head is resumed lazily from the store on its first event. Checkpoints are sealed
+    only over events the store already holds: at the start of the next batch (the pipeline exports
+    a batch before it runs the processors on the next), or by a timer for idle tenants.
+    """
+
+    def __init__(self, store: Store, writer: SignedWriter, every: int, interval_s: float) -> None:
+        self._store = store
+        self._writer = writer
+        self._every = every
+        self._interval = interval_s
+        self._heads: dict[str, _Head] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._timer: threading.Thread | None = None
+        if interval_s > 0:
+            self._timer = threading.Thread(target=self._tick, name="autogen-audit-checkpoints", daemon=True)
+            self._timer.start()
+
+    def __call__(self, records: list[EventRecord]) -> list[EventRecord]:
+        with self._lock:
+            self._seal_due(force_age=False)
+            try:
+                return [self._link(r) for r in records]
+            except Exception:  # noqa: BLE001 - a processor must not raise; the rows say they are unchained
+                log.exception("integrity: chaining failed; the batch is stored unchained (verify reports it)")
+                self._heads.clear()  # resume every tenant from the store: its head here may be ahead
+                return [_unchained(r) for r in records]
+
+    def seal_now(self) -> None:
+        """Seal every tenant's stored, unsealed events (tests, shutdown, `retention`)."""
+        with self._lock:
+            self._seal_due(force_age=True)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._timer is not None:
+            self._timer.join(timeout=2)
+        try:
+            self.seal_now()
+        except Exception:  # noqa: BLE001 - best effort at shutdown; the next start seals the tail
+            log.exception("integrity: sealing at shutdown failed")
+
+    # -- chaining ---------------------------------------------------------------------------
+    def _link(self, record: EventRecord) -> EventRecord:
+        head = self._heads.get(record.tenant_id)
+        if head is None:
+            head = self._heads[record.tenant_id] = self._resume(record.tenant_id)
+        if record.chain_hash:  # a replayed record chained before it was spooled: keep its fields
+            if record.chain_seq >= head.next_seq:
+                self._append(head, record.chain_seq, record.chain_hash)
+            return record
+        row = record_row(record)
+        row["chain_seq"], row["chain_prev"] = head.next_seq, head.prev
+        digest = event_hash(row)
+        self._append(head, head.next_seq, digest)
+        return dataclasses.replace(
+            record, chain_seq=row["chain_seq"], chain_prev=row["chain_prev"], chain_hash=digest, chain_status="chained"
+        )
+
+    @staticmethod
+    def _append(head: _Head, seq: int, digest: str) -> None:
+        while head.next_seq < seq:  # a replay skipped positions: keep leaves aligned with chain_seq
+            head.leaves.append(GENESIS)
+            head.next_seq += 1
+        if not head.leaves:
+            head.since = time.monotonic()
+        head.leaves.append(digest)
+        head.next_seq, head.prev = seq + 1, digest
+
+    def _resume(self, tenant: str) -> _Head:
+        params = {"t": tenant}
+        _, cps = self._store.query(
+            "SELECT to_seq, last_hash, signature FROM checkpoints WHERE tenant_id = {t:String} "
+            "ORDER BY to_seq DESC LIMIT 1",
+            parameters=params,
+        )
+        sealed_to, sealed_hash, signature = (int(cps[0][0]), str(cps[0][1]), str(cps[0][2])) if cps else (0, GENESIS, "")
+        _, rows = self._store.query(
+            "SELECT chain_seq, any(chain_hash) FROM events WHERE tenant_id = {t:String} AND chain_hash != '' "
+            "AND chain_seq > {s:UInt64} GROUP BY chain_seq ORDER BY chain_seq",
+            parameters={**params, "s": sealed_to},
+        )
+        head = _Head(sealed_to + 1, sealed_hash, sealed_to, sealed_hash, signature)
+        for seq, digest in rows:
+            self._append(head, int(seq), str(digest))
+        if rows:
+            log.info("integrity: resumed tenant chain at %d (%d unsealed)", head.next_seq, len(head.leaves))
+        return head
+
+    # -- sealing ----------------------------------------------------------------------------
+    def _tick(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                with self._lock:
+                    self._seal_due(force_age=False)
+            except Exception:  # noqa: BLE001 - the timer must survive a store outage
+                log.exception("integrity: checkpoint timer failed")
+
+    def _seal_due(self, force_age: bool) -> None:
+        now = time.monotonic()
+        for tenant, head in list(self._heads.items()):
+            if not head.leaves:
+                continue
+            if force_age or len(head.leaves) >= self._every or (self._interval and now - head.since >= self._interval):
+                try:
+                    self._seal(tenant, head, force=force_age)
+                except Exception:  # noqa: BLE001 - sealing is retried on the next batch or tick
+                    log.exception("integrity: checkpoint failed; retried later")
+
+    def _seal(self, tenant: str, head: _Head, force: bool) -> None:
+        lo, hi = head.sealed_to + 1, head.sealed_to + len(head.leaves)
+        _, rows = self._store.query(
+            "SELECT uniqExact(chain_seq) FROM events WHERE tenant_id = {t:String} AND chain_hash != '' "
+            "AND chain_seq BETWEEN {lo:UInt64} AND {hi:UInt64}",
+            parameters={"t": tenant, "lo": lo, "hi": hi},
+        )
+        stored = int(rows[0][0])
+        if stored < hi - lo + 1:
+            head.attempts += 1
+            if head.attempts < _FORCE_AFTER_ATTEMPTS or force:
+                return
+            log.warning("integrity: sealing %d..%d although %d events never reached the store", lo, hi, hi - lo + 1 - stored)
+        record = self._writer.checkpoint(
+            {
+                "tenant_id": tenant, "from_seq": lo, "to_seq": hi, "first_prev": head.sealed_hash,
+                "last_hash": head.leaves[-1], "merkle_root": merkle_root(head.leaves),
+                "prev_signature": head.last_signature,
+            }
+        )  # fmt: skip
+        head.sealed_to, head.sealed_hash, head.last_signature = hi, head.leaves[-1], record["signature"]
+        head.leaves, head.attempts = [], 0
+
+
+def _unchained(record: EventRecord) -> EventRecord:
+    return dataclasses.replace(record, chain_seq=0, chain_prev="", chain_hash="", chain_status="unchained: chain error")
