@@ -155,6 +155,7 @@ class Walker:
     start: int = 1
     prev: str | None = GENESIS
     stop: int | None = None
+    stale_before_us: int = 0  # unsealed events older than this mean checkpoints are missing
     findings: list[Finding] = field(default_factory=list)
     events: int = 0
     _group: list[dict[str, Any]] = field(default_factory=list)
@@ -162,9 +163,12 @@ class Walker:
     _mismatched: list[dict[str, Any]] = field(default_factory=list)
     _tasks: dict[str, tuple[int, int]] = field(default_factory=dict)
     _gaps: list[tuple[int, int, int]] = field(default_factory=list)  # (from, to, finding index)
+    _flagged: set[int] = field(default_factory=set)  # positions already reported event by event
 
     def __post_init__(self) -> None:
         self.pos = self.start
+        self._sealed_to = max((int(c["to_seq"]) for c in self.checkpoints), default=0)
+        self._stale = 0
         self._check_signed_records()
 
     def feed(self, row: dict[str, Any]) -> None:
@@ -181,6 +185,9 @@ class Walker:
             self._gap(end + 1, trailing=True)
         self._check_checkpoint_roots()
         self._explain_swaps()
+        if self._stale:
+            self._add("checkpoint", sealed_to + 1, f"{self._stale} old events are not sealed by any checkpoint "
+                      "(checkpoints deleted, or the writer stopped sealing)")  # fmt: skip
         if self.pos - 1 > sealed_to and self.stop is None:
             self._note("unsealed", self.pos - 1, f"{self.pos - 1 - sealed_to} newest events not yet in a checkpoint")
         return self.findings
@@ -212,6 +219,8 @@ class Walker:
             self._add("altered", s, "chain link broken: previous hash does not match (earlier event rewritten?)", row)
         self.prev = row["chain_hash"]
         self._leaves[s] = row["chain_hash"]
+        if s > self._sealed_to and int(row["ts_us"]) < self.stale_before_us:
+            self._stale += 1
         task = row["correlation_id"]
         if task in self._tasks:
             last_seq, last_chain = self._tasks[task]
@@ -246,7 +255,11 @@ class Walker:
     def _check_signed_records(self) -> None:
         prev_sig = None
         prev_cp: dict[str, Any] | None = None
-        for cp in sorted(self.checkpoints, key=lambda c: int(c["to_seq"])):
+        ordered = sorted(self.checkpoints, key=lambda c: int(c["to_seq"]))
+        if ordered and (int(ordered[0]["from_seq"]) != self.start or (self.start == 1 and ordered[0]["prev_signature"])):
+            self._add("checkpoint", self.start, f"the first checkpoint starts at {ordered[0]['from_seq']}, not at "
+                      f"{self.start} (earlier checkpoints removed)")  # fmt: skip
+        for cp in ordered:
             if not signature_ok(self.keys, cp["key_id"], cp["signature"], checkpoint_message(cp)):
                 self._add("signature", int(cp["to_seq"]), f"checkpoint {cp['from_seq']}..{cp['to_seq']} signature invalid or key {cp['key_id']} not trusted")
             if prev_cp is not None and (int(cp["from_seq"]) != int(prev_cp["to_seq"]) + 1 or cp["prev_signature"] != prev_sig):
@@ -271,7 +284,7 @@ class Walker:
             if lo < self.start or (self.stop is not None and hi > self.stop):
                 continue
             leaves = [self._leaves.get(s) for s in range(lo, hi + 1)]
-            if any(leaf is None for leaf in leaves):
+            if any(leaf is None for leaf in leaves) or any(lo <= s <= hi for s in self._flagged):
                 continue  # a hole (reported as missing) or an expired interval (tombstone checked)
             if merkle_root([leaf for leaf in leaves if leaf]) != cp["merkle_root"] or leaves[-1] != cp["last_hash"]:
                 self._add("checkpoint", lo, f"events {lo}..{hi} do not match their signed checkpoint (chain rewritten)")
@@ -284,13 +297,20 @@ class Walker:
                     if a[name] == b[name]:
                         continue
                     if event_hash({**a, name: b[name]}) == a["chain_hash"] and event_hash({**b, name: a[name]}) == b["chain_hash"]:
-                        self.findings = [f for f in self.findings if not (f.kind == "altered" and f.event_id in (a["event_id"], b["event_id"]))]
+                        # The swap also explains the broken links right after the two positions.
+                        after = {int(a["chain_seq"]) + 1, int(b["chain_seq"]) + 1} if name == "chain_seq" else set()
+                        self.findings = [
+                            f for f in self.findings
+                            if not (f.kind == "altered" and (f.event_id in (a["event_id"], b["event_id"])
+                                                             or (f.chain_seq in after and "link" in f.detail)))
+                        ]  # fmt: skip
                         self._add("reordered", int(a["chain_seq"]), f"{name} swapped with event {b['event_id']} (chain_seq {b['chain_seq']})", a)
 
     def _add(self, kind: str, s: int, detail: str, row: Mapping[str, Any] | None = None) -> None:
         if row is None:
             self.findings.append(Finding(kind, self.tenant_id, s, detail))
         else:
+            self._flagged.add(s)
             self.findings.append(Finding(kind, self.tenant_id, s, detail, row["event_id"], row["correlation_id"], int(row["seq"])))
 
     _note = _add

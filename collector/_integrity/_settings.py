@@ -38,3 +38,9 @@ class IntegritySettings(BaseSettings):
         description="If set, every checkpoint and tombstone is also appended to DIR/checkpoints.jsonl, "
         "outside ClickHouse, as an independent anchor for `verify --anchor`.",
     )
+    unsealed_grace_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="`verify` reports a break when events older than this are not sealed by a checkpoint "
+        "(deleted checkpoints look like an unsealed tail otherwise).",
+    )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._keys import store_public_keys
+from ._settings import IntegritySettings
 from ._offline import FIELDS_V1, GENESIS, Finding, Walker, verify_hold_log
 from ._signed import load_checkpoints, load_tombstones
 
@@ -112,11 +114,16 @@ def _window_start(store: Store, tenant: str, since_ns: int, cps: list[dict[str, 
     return (int(sealed[-1]["to_seq"]) + 1, str(sealed[-1]["last_hash"])) if sealed else (1, GENESIS)
 
 
-def verify_tenant(store: Store, tenant: str, keys: Mapping[str, Any], since_ns: int = 0) -> TenantReport:
+def verify_tenant(
+    store: Store, tenant: str, keys: Mapping[str, Any], since_ns: int = 0, grace_s: float | None = None
+) -> TenantReport:
+    grace = IntegritySettings().unsealed_grace_s if grace_s is None else grace_s
     cps, tombs = load_checkpoints(store, tenant), load_tombstones(store, tenant)
     start, prev = _window_start(store, tenant, since_ns, cps)
     in_window = [c for c in cps if int(c["to_seq"]) >= start]
-    walker = Walker(tenant, in_window, [t for t in tombs if int(t["to_seq"]) >= start], keys, start=start, prev=prev)
+    tombs = [t for t in tombs if int(t["to_seq"]) >= start]
+    stale = int((time.time() - grace) * 1e6)
+    walker = Walker(tenant, in_window, tombs, keys, start=start, prev=prev, stale_before_us=stale)
     for row in chain_rows(store, tenant, start, None):
         walker.feed(row)
     findings = walker.finish() + _unchained(store, tenant, since_ns)
@@ -169,6 +176,21 @@ def compare_anchor(store: Store, tenant: str, path: Path) -> list[Finding]:
     return findings
 
 
+def sealed_window(cps: list[dict[str, Any]], lo: int, hi: int) -> tuple[int, str, int | None]:
+    """The whole checkpoint intervals around chain_seq lo..hi: (start, link before start, stop or None
+    when hi is past the last checkpoint)."""
+    opening = [c for c in cps if int(c["from_seq"]) <= lo <= int(c["to_seq"])]
+    sealed_before = [c for c in cps if int(c["to_seq"]) < lo]
+    if opening:
+        start, prev = int(opening[0]["from_seq"]), str(opening[0]["first_prev"])
+    elif sealed_before:
+        start, prev = int(sealed_before[-1]["to_seq"]) + 1, str(sealed_before[-1]["last_hash"])
+    else:
+        start, prev = 1, GENESIS
+    closing = [c for c in cps if int(c["from_seq"]) <= hi <= int(c["to_seq"])]
+    return start, prev, int(closing[0]["to_seq"]) if closing else None
+
+
 def verify_task(
     store: Store, tenant_id: str, correlation_id: str, keys: Mapping[str, Any] | None = None
 ) -> TaskVerdict:
@@ -188,27 +210,18 @@ def verify_task(
     if chained and lo == 0:
         lo = 1
     cps = load_checkpoints(store, tenant_id)
-    start, prev, stop = lo, "", None
-    opening = [c for c in cps if int(c["from_seq"]) <= lo <= int(c["to_seq"])]
-    sealed_before = [c for c in cps if int(c["to_seq"]) < lo]
-    if opening:
-        start, prev = int(opening[0]["from_seq"]), str(opening[0]["first_prev"])
-    elif sealed_before:
-        start, prev = int(sealed_before[-1]["to_seq"]) + 1, str(sealed_before[-1]["last_hash"])
-    else:
-        start, prev = 1, GENESIS
-    closing = [c for c in cps if int(c["from_seq"]) <= hi <= int(c["to_seq"])]
-    if closing:
-        stop = int(closing[0]["to_seq"])
+    start, prev, stop = sealed_window(cps, lo, hi)
     window = [c for c in cps if int(c["to_seq"]) >= start and (stop is None or int(c["to_seq"]) <= stop)]
     tombs = [t for t in load_tombstones(store, tenant_id) if int(t["to_seq"]) >= start]
     walker = Walker(tenant_id, window, tombs, keys, start=start, prev=prev, stop=stop)
     for row in chain_rows(store, tenant_id, start, stop):
         walker.feed(row)
     findings = tuple(walker.finish())
-    broken = [f for f in findings if f.breaks]
+    # A problem pinned to another task of the same interval does not touch this task's events; an
+    # unattributed one (a hole, a bad checkpoint or signature) may, so it counts.
+    broken = [f for f in findings if f.breaks and f.correlation_id in ("", correlation_id)]
     if broken:
         return TaskVerdict(tenant_id, correlation_id, "broken", chained, broken[0].describe(), findings)
-    status = "verified" if closing else "pending"
-    detail = "" if closing else "links intact; newest events not yet sealed in a signed checkpoint"
+    status = "verified" if stop is not None else "pending"
+    detail = "" if stop is not None else "links intact; newest events not yet sealed in a signed checkpoint"
     return TaskVerdict(tenant_id, correlation_id, status, chained, detail, findings)
