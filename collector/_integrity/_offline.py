@@ -274,7 +274,7 @@ class Walker:
                 self._add("signature", lo, f"tombstone {lo}..{hi} signature invalid or key {tb['key_id']} not trusted")
             elif lo not in starts or hi not in ends or ends[hi]["last_hash"] != tb["last_hash"]:
                 self._add("checkpoint", lo, f"tombstone {lo}..{hi} does not match whole checkpoint intervals")
-            if tb["prev_signature"] != prev_tomb:
+            if tb["prev_signature"] != prev_tomb and (prev_tomb or self.start == 1):
                 self._add("checkpoint", lo, f"tombstone chain broken before {lo}..{hi} (a tombstone was removed)")
             prev_tomb = tb["signature"]
 

@@ -84,11 +84,19 @@ def _apply_tenant(
     tombs = load_tombstones(store, tenant)
     done = {(int(t["from_seq"]), int(t["to_seq"])) for t in tombs}
     prev_sig = str(tombs[-1]["signature"]) if tombs else ""
+    # Candidates end before the first event young enough to be kept under the shortest rule: the
+    # cut only ever keeps data longer, and spares a query per interval of a long chain.
+    _, young = store.query(
+        "SELECT min(chain_seq) FROM events WHERE tenant_id = {t:String} AND chain_hash != '' "
+        "AND toUnixTimestamp64Nano(ts) > {cut:Int64}",
+        parameters={"t": tenant, "cut": now_ns - shortest * DAY_NS},
+    )
+    first_young = int(young[0][0] or 0) or None
     expired, held, deleted = [], [], 0
     for cp in load_checkpoints(store, tenant):
         lo, hi = int(cp["from_seq"]), int(cp["to_seq"])
-        if (lo, hi) in done or int(cp["created_ns"]) + shortest * DAY_NS > now_ns:
-            continue  # already expired, or sealed too recently for any event in it to be due
+        if (lo, hi) in done or (first_young is not None and hi >= first_young):
+            continue
         verdict, events = _interval_due(store, tenant, lo, hi, rules, now_ns, held_tasks)
         if verdict == "held":
             held.append((lo, hi))

@@ -212,7 +212,8 @@ def verify_task(
     cps = load_checkpoints(store, tenant_id)
     start, prev, stop = sealed_window(cps, lo, hi)
     window = [c for c in cps if int(c["to_seq"]) >= start and (stop is None or int(c["to_seq"]) <= stop)]
-    tombs = [t for t in load_tombstones(store, tenant_id) if int(t["to_seq"]) >= start]
+    tombs = [t for t in load_tombstones(store, tenant_id)
+             if int(t["from_seq"]) >= start and (stop is None or int(t["to_seq"]) <= stop)]  # fmt: skip
     walker = Walker(tenant_id, window, tombs, keys, start=start, prev=prev, stop=stop)
     for row in chain_rows(store, tenant_id, start, stop):
         walker.feed(row)
