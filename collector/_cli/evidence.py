@@ -37,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     store = Store.open(resolve_dsn(args.dsn))
     try:
-        out = export_bundle(store, Path(args.out), args.tenant, args.task, parse_when(args.since), parse_when(args.until))
+        out = export_bundle(
+            store, Path(args.out), args.tenant, args.task, parse_when(args.since), parse_when(args.until)
+        )
     finally:
         store.close()
     print(f"bundle written to {out}; verify with: python {out / 'verify_bundle.py'} {out} --pubkey KEY.pem")

@@ -60,5 +60,8 @@ def run(args: argparse.Namespace) -> int:
             hold = release_hold(store, writer, args.tenant, args.hold_id, args.reason, actor, redact)
     finally:
         store.close()
-    print(f"{args.action}d hold {hold.hold_id} on tenant {hold.tenant_id}" + (f" task {hold.correlation_id}" if hold.correlation_id else ""))
+    print(
+        f"{args.action}d hold {hold.hold_id} on tenant {hold.tenant_id}"
+        + (f" task {hold.correlation_id}" if hold.correlation_id else "")
+    )
     return 0

@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"tenant_id": t.tenant_id, "ok": t.ok, "events": t.events, "checkpoints": t.checkpoints,
                               "findings": [vars(f) | {"breaks": f.breaks} for f in t.findings]}))  # fmt: skip
         return 0 if report.ok else 1
-    trust = "pinned keys" if args.pubkey else "keys registered in the store (pin with --pubkey for an independent check)"
+    trust = (
+        "pinned keys" if args.pubkey else "keys registered in the store (pin with --pubkey for an independent check)"
+    )
     print(f"trust: {trust}")
     if report.breaks:
         print(f"FIRST BREAK: {report.breaks[0].describe()}")

@@ -53,4 +53,6 @@ def open_writer(settings: IntegritySettings, store: Store) -> SignedWriter:
 
 
 def build_chain_processor(settings: IntegritySettings, store: Store) -> ChainProcessor:
-    return ChainProcessor(store, open_writer(settings, store), settings.checkpoint_every, settings.checkpoint_interval_s)
+    return ChainProcessor(
+        store, open_writer(settings, store), settings.checkpoint_every, settings.checkpoint_interval_s
+    )

@@ -6,11 +6,12 @@ import dataclasses
 import logging
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._events import EventRecord
-from ._offline import GENESIS, FIELDS_V1, event_hash, merkle_root
+from ._offline import FIELDS_V1, GENESIS, event_hash, merkle_root
 from ._signed import SignedWriter
 
 if TYPE_CHECKING:
@@ -60,7 +61,13 @@ class ChainProcessor:
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
         if interval_s > 0:
-            self._timer = threading.Thread(target=self._tick, name="autogen-audit-checkpoints", daemon=True)
+            # The thread holds the processor weakly: a pipeline dropped without close() ends it.
+            self._timer = threading.Thread(
+                target=_tick,
+                args=(weakref.ref(self), self._stop, interval_s),
+                name="autogen-audit-checkpoints",
+                daemon=True,
+            )
             self._timer.start()
 
     def __call__(self, records: list[EventRecord]) -> list[EventRecord]:
@@ -68,7 +75,7 @@ class ChainProcessor:
             self._seal_due(force_age=False)
             try:
                 return [self._link(r) for r in records]
-            except Exception:  # noqa: BLE001 - a processor must not raise; the rows say they are unchained
+            except Exception:
                 log.exception("integrity: chaining failed; the batch is stored unchained (verify reports it)")
                 self._heads.clear()  # resume every tenant from the store: its head here may be ahead
                 return [_unchained(r) for r in records]
@@ -84,7 +91,7 @@ class ChainProcessor:
             self._timer.join(timeout=2)
         try:
             self.seal_now()
-        except Exception:  # noqa: BLE001 - best effort at shutdown; the next start seals the tail
+        except Exception:
             log.exception("integrity: sealing at shutdown failed")
 
     # -- chaining ---------------------------------------------------------------------------
@@ -121,7 +128,9 @@ class ChainProcessor:
             "ORDER BY to_seq DESC LIMIT 1",
             parameters=params,
         )
-        sealed_to, sealed_hash, signature = (int(cps[0][0]), str(cps[0][1]), str(cps[0][2])) if cps else (0, GENESIS, "")
+        sealed_to, sealed_hash, signature = (
+            (int(cps[0][0]), str(cps[0][1]), str(cps[0][2])) if cps else (0, GENESIS, "")
+        )
         _, rows = self._store.query(
             "SELECT chain_seq, any(chain_hash) FROM events WHERE tenant_id = {t:String} AND chain_hash != '' "
             "AND chain_seq > {s:UInt64} GROUP BY chain_seq ORDER BY chain_seq",
@@ -135,13 +144,9 @@ class ChainProcessor:
         return head
 
     # -- sealing ----------------------------------------------------------------------------
-    def _tick(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                with self._lock:
-                    self._seal_due(force_age=False)
-            except Exception:  # noqa: BLE001 - the timer must survive a store outage
-                log.exception("integrity: checkpoint timer failed")
+    def tick(self) -> None:
+        with self._lock:
+            self._seal_due(force_age=False)
 
     def _seal_due(self, force_age: bool) -> None:
         now = time.monotonic()
@@ -151,8 +156,8 @@ class ChainProcessor:
             if force_age or len(head.leaves) >= self._every or (self._interval and now - head.since >= self._interval):
                 try:
                     self._seal(tenant, head, force=force_age)
-                except Exception:  # noqa: BLE001 - sealing is retried on the next batch or tick
-                    log.exception("integrity: checkpoint failed; retried later")
+                except Exception as exc:  # noqa: BLE001 - sealing is retried on the next batch or tick
+                    log.warning("integrity: checkpoint failed (%s); retried later", type(exc).__name__)
 
     def _seal(self, tenant: str, head: _Head, force: bool) -> None:
         lo, hi = head.sealed_to + 1, head.sealed_to + len(head.leaves)
@@ -166,7 +171,9 @@ class ChainProcessor:
             head.attempts += 1
             if head.attempts < _FORCE_AFTER_ATTEMPTS or force:
                 return
-            log.warning("integrity: sealing %d..%d although %d events never reached the store", lo, hi, hi - lo + 1 - stored)
+            log.warning(
+                "integrity: sealing %d..%d although %d events never reached the store", lo, hi, hi - lo + 1 - stored
+            )
         record = self._writer.checkpoint(
             {
                 "tenant_id": tenant, "from_seq": lo, "to_seq": hi, "first_prev": head.sealed_hash,
@@ -180,3 +187,19 @@ class ChainProcessor:
 
 def _unchained(record: EventRecord) -> EventRecord:
     return dataclasses.replace(record, chain_seq=0, chain_prev="", chain_hash="", chain_status="unchained: chain error")
+
+
+def _tick(ref: weakref.ref[ChainProcessor], stop: threading.Event, interval: float) -> None:
+    failures = 0
+    while not stop.wait(interval):
+        processor = ref()
+        if processor is None:
+            return
+        try:
+            processor.tick()
+            failures = 0
+        except Exception as exc:  # noqa: BLE001 - the timer must survive a store outage
+            failures += 1
+            if failures in (1, 10) or failures % 100 == 0:
+                log.warning("integrity: checkpoint timer failed %d time(s): %s", failures, type(exc).__name__)
+        del processor

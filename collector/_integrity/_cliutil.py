@@ -23,7 +23,9 @@ def parse_when(text: str, now: dt.datetime | None = None) -> int:
         try:
             moment = dt.datetime.fromisoformat(text.strip())
         except ValueError as exc:
-            raise IntegrityError(f"cannot read time {text!r}: use ISO 8601 (2025-06-01T10:00) or an age (24h, 7d)") from exc
+            raise IntegrityError(
+                f"cannot read time {text!r}: use ISO 8601 (2025-06-01T10:00) or an age (24h, 7d)"
+            ) from exc
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
     return int(moment.timestamp() * 1_000_000) * 1000

@@ -59,7 +59,14 @@ def export_bundle(
     (out / "verify_bundle.py").write_text(OFFLINE_SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
     scope = f"task {correlation_id}" if correlation_id else f"time range {since_ns}..{until_ns or 'now'} (ns)"
     (out / "README.txt").write_text(README.format(scope=scope, tenant=tenant), encoding="utf-8")
-    files = ["events.jsonl", "checkpoints.jsonl", "tombstones.jsonl", "public_keys.json", "verify_bundle.py", "README.txt"]
+    files = [
+        "events.jsonl",
+        "checkpoints.jsonl",
+        "tombstones.jsonl",
+        "public_keys.json",
+        "verify_bundle.py",
+        "README.txt",
+    ]
     manifest = {
         "format": "autogen-audit-evidence/1", "tenant_id": tenant, "correlation_id": correlation_id,
         "since_ns": since_ns, "until_ns": until_ns, "from_seq": start, "to_seq": end,

@@ -131,7 +131,7 @@ def pinned_public_keys(paths: list[str]) -> dict[str, Any]:
             raise IntegrityError(f"cannot read public key {name}: {exc.strerror}") from exc
         try:
             public = public_key_from_text(text)
-        except Exception:
+        except (ValueError, TypeError):
             # A private key file given by mistake: derive the public half, never echo it.
             public = parse_private_key(text).private.public_key()
         keys[key_id_of(public)] = public

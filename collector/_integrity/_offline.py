@@ -199,7 +199,9 @@ class Walker:
         if s > self.pos:
             self._gap(s)
         self.pos = max(self.pos, s + 1)
-        valid = [r for r in group if event_hash(r) == r["chain_hash"] and (self.prev is None or r["chain_prev"] == self.prev)]
+        valid = [
+            r for r in group if event_hash(r) == r["chain_hash"] and (self.prev is None or r["chain_prev"] == self.prev)
+        ]
         chosen = valid[0] if valid else group[0]
         for other in group:
             if other is chosen:
@@ -256,14 +258,24 @@ class Walker:
         prev_sig = None
         prev_cp: dict[str, Any] | None = None
         ordered = sorted(self.checkpoints, key=lambda c: int(c["to_seq"]))
-        if ordered and (int(ordered[0]["from_seq"]) != self.start or (self.start == 1 and ordered[0]["prev_signature"])):
+        if ordered and (
+            int(ordered[0]["from_seq"]) != self.start or (self.start == 1 and ordered[0]["prev_signature"])
+        ):
             self._add("checkpoint", self.start, f"the first checkpoint starts at {ordered[0]['from_seq']}, not at "
                       f"{self.start} (earlier checkpoints removed)")  # fmt: skip
         for cp in ordered:
             if not signature_ok(self.keys, cp["key_id"], cp["signature"], checkpoint_message(cp)):
-                self._add("signature", int(cp["to_seq"]), f"checkpoint {cp['from_seq']}..{cp['to_seq']} signature invalid or key {cp['key_id']} not trusted")
-            if prev_cp is not None and (int(cp["from_seq"]) != int(prev_cp["to_seq"]) + 1 or cp["prev_signature"] != prev_sig):
-                self._add("checkpoint", int(cp["from_seq"]), "checkpoint chain broken (a checkpoint was removed or forged)")
+                self._add(
+                    "signature",
+                    int(cp["to_seq"]),
+                    f"checkpoint {cp['from_seq']}..{cp['to_seq']} signature invalid or key {cp['key_id']} not trusted",
+                )
+            if prev_cp is not None and (
+                int(cp["from_seq"]) != int(prev_cp["to_seq"]) + 1 or cp["prev_signature"] != prev_sig
+            ):
+                self._add(
+                    "checkpoint", int(cp["from_seq"]), "checkpoint chain broken (a checkpoint was removed or forged)"
+                )
             prev_cp, prev_sig = cp, cp["signature"]
         starts = {int(c["from_seq"]) for c in self.checkpoints}
         ends = {int(c["to_seq"]): c for c in self.checkpoints}
@@ -296,7 +308,10 @@ class Walker:
                 for name in ("chain_seq", "seq", "ts_us"):
                     if a[name] == b[name]:
                         continue
-                    if event_hash({**a, name: b[name]}) == a["chain_hash"] and event_hash({**b, name: a[name]}) == b["chain_hash"]:
+                    if (
+                        event_hash({**a, name: b[name]}) == a["chain_hash"]
+                        and event_hash({**b, name: a[name]}) == b["chain_hash"]
+                    ):
                         # The swap also explains the broken links right after the two positions.
                         after = {int(a["chain_seq"]) + 1, int(b["chain_seq"]) + 1} if name == "chain_seq" else set()
                         self.findings = [
@@ -304,14 +319,21 @@ class Walker:
                             if not (f.kind == "altered" and (f.event_id in (a["event_id"], b["event_id"])
                                                              or (f.chain_seq in after and "link" in f.detail)))
                         ]  # fmt: skip
-                        self._add("reordered", int(a["chain_seq"]), f"{name} swapped with event {b['event_id']} (chain_seq {b['chain_seq']})", a)
+                        self._add(
+                            "reordered",
+                            int(a["chain_seq"]),
+                            f"{name} swapped with event {b['event_id']} (chain_seq {b['chain_seq']})",
+                            a,
+                        )
 
     def _add(self, kind: str, s: int, detail: str, row: Mapping[str, Any] | None = None) -> None:
         if row is None:
             self.findings.append(Finding(kind, self.tenant_id, s, detail))
         else:
             self._flagged.add(s)
-            self.findings.append(Finding(kind, self.tenant_id, s, detail, row["event_id"], row["correlation_id"], int(row["seq"])))
+            self.findings.append(
+                Finding(kind, self.tenant_id, s, detail, row["event_id"], row["correlation_id"], int(row["seq"]))
+            )
 
     _note = _add
 
@@ -325,7 +347,9 @@ def verify_hold_log(entries: Iterable[Mapping[str, Any]], keys: Mapping[str, Any
         if int(entry["seq"]) != expected or entry["prev_signature"] != prev:
             findings.append(Finding("checkpoint", tenant, int(entry["seq"]), "hold log entry missing or out of order"))
         if not signature_ok(keys, entry["key_id"], entry["signature"], hold_message(entry)):
-            findings.append(Finding("signature", tenant, int(entry["seq"]), f"hold log entry {entry['hold_id']} signature invalid"))
+            findings.append(
+                Finding("signature", tenant, int(entry["seq"]), f"hold log entry {entry['hold_id']} signature invalid")
+            )
         prev = entry["signature"]
     return findings
 

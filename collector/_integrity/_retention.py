@@ -109,8 +109,10 @@ def _apply_tenant(
         if writer is None:
             raise IntegrityError("expiring needs the signing key (AUDIT_SIGNING_KEY_FILE)")
         reason = "retention: " + ", ".join(f"{c}={days_for(rules, tenant, c)}d" for c in CLASSES)
-        record = writer.tombstone({"tenant_id": tenant, "from_seq": lo, "to_seq": hi, "events": events,
-                                   "last_hash": cp["last_hash"], "reason": reason, "prev_signature": prev_sig})  # fmt: skip
+        fields = {"tenant_id": tenant, "from_seq": lo, "to_seq": hi, "events": events}
+        record = writer.tombstone(
+            {**fields, "last_hash": cp["last_hash"], "reason": reason, "prev_signature": prev_sig}
+        )
         prev_sig = record["signature"]
         _delete(store, tenant, lo, hi)
         expired.append((lo, hi))
@@ -153,5 +155,3 @@ def _delete(store: Store, tenant: str, lo: int, hi: int) -> None:
             f"correlation_id NOT IN (SELECT correlation_id FROM events WHERE tenant_id = {_quote(tenant)}) "
             "SETTINGS mutations_sync = 1"
         )
-
-

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._keys import store_public_keys
-from ._settings import IntegritySettings
 from ._offline import FIELDS_V1, GENESIS, Finding, Walker, verify_hold_log
+from ._settings import IntegritySettings
 from ._signed import load_checkpoints, load_tombstones
 
 if TYPE_CHECKING:
@@ -87,7 +87,8 @@ def chain_rows(store: Store, tenant: str, lo: int, hi: int | None) -> Iterator[d
 def _unchained(store: Store, tenant: str, since_ns: int, task: str = "") -> list[Finding]:
     _, rows = store.query(
         "SELECT event_id, correlation_id, seq, chain_status FROM events WHERE tenant_id = {t:String} "
-        "AND chain_hash = '' AND toUnixTimestamp64Nano(ts) >= {s:Int64} AND ({c:String} = '' OR correlation_id = {c:String}) "
+        "AND chain_hash = '' AND toUnixTimestamp64Nano(ts) >= {s:Int64} "
+        "AND ({c:String} = '' OR correlation_id = {c:String}) "
         "ORDER BY correlation_id, seq LIMIT 1000",
         parameters={"t": tenant, "s": since_ns, "c": task},
     )
@@ -206,7 +207,9 @@ def verify_task(
         return TaskVerdict(tenant_id, correlation_id, "not_found", 0, "no events stored for this task")
     if unchained:
         found = _unchained(store, tenant_id, 0, correlation_id)
-        return TaskVerdict(tenant_id, correlation_id, "unchained", chained + unchained, found[0].describe(), tuple(found))
+        return TaskVerdict(
+            tenant_id, correlation_id, "unchained", chained + unchained, found[0].describe(), tuple(found)
+        )
     if chained and lo == 0:
         lo = 1
     cps = load_checkpoints(store, tenant_id)

@@ -47,7 +47,9 @@ def test_expiry_leaves_a_verifiable_tombstone_and_spares_held_tasks(rig: Rig, re
 
     (result,) = apply_retention(rig.store, writer, tenant=tenant)
     assert result.expired == ((1, 5), (11, 15)) and result.held == ((6, 10),) and result.events_deleted == 10
-    left = rows(rig.store, "SELECT DISTINCT correlation_id FROM events WHERE tenant_id = {t:String} ORDER BY 1", t=tenant)
+    left = rows(
+        rig.store, "SELECT DISTINCT correlation_id FROM events WHERE tenant_id = {t:String} ORDER BY 1", t=tenant
+    )
     assert left == [("ret-b",), ("ret-new",)]
     assert rows(rig.store, "SELECT count() FROM tasks FINAL WHERE correlation_id IN ('ret-a', 'ret-c')") == [(0,)]
 

@@ -100,8 +100,10 @@ def test_swapped_chain_positions_are_reported_as_reordering(rig: Rig) -> None:
 def test_forged_rows_are_detected(rig: Rig) -> None:
     seeded(rig, "tenant-forge")
     # A row written straight into the table, without chain fields.
-    rig.store.command("INSERT INTO events (tenant_id, correlation_id, seq, ts, event_id, kind, content) VALUES "
-                      "('tenant-forge', 'tenant-forge-task-1', 9, now64(6), 'forged-1', 'send', 'approved')")  # fmt: skip
+    rig.store.command(
+        "INSERT INTO events (tenant_id, correlation_id, seq, ts, event_id, kind, content) VALUES "
+        "('tenant-forge', 'tenant-forge-task-1', 9, now64(6), 'forged-1', 'send', 'approved')"
+    )
     # A forger who knows the algorithm: a copy of chain position 6 with new content and a fresh hash.
     (row,) = [r for r in chain_rows(rig.store, "tenant-forge", 6, 6)]
     forged = {**row, "event_id": "forged-2", "content": "refund approved"}
@@ -136,8 +138,8 @@ def test_rewriting_the_chain_consistently_is_caught_by_the_signed_checkpoint(rig
         if row["chain_seq"] == 2:
             row["content"] = "rewritten"
         row["chain_hash"] = prev = event_hash(row)
-        mutate(rig.store, f"ALTER TABLE events UPDATE content = '{row['content']}', chain_prev = '{row['chain_prev']}', "
-               f"chain_hash = '{row['chain_hash']}' WHERE event_id = '{row['event_id']}'")  # fmt: skip
+        assignments = ", ".join(f"{c} = '{row[c]}'" for c in ("content", "chain_prev", "chain_hash"))
+        mutate(rig.store, f"ALTER TABLE events UPDATE {assignments} WHERE event_id = '{row['event_id']}'")
     found = breaks(rig, "tenant-rewrite")
     assert len(found) == 1 and found[0].startswith("CHECKPOINT") and "chain rewritten" in found[0], found
 
@@ -167,5 +169,21 @@ def test_a_foreign_key_is_not_trusted_when_keys_are_pinned(rig: Rig, tmp_path: P
 
     other = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     (tmp_path / "other.pem").write_bytes(other)
-    assert main(["--dsn", rig.store.dsn, "verify", "--tenant", "tenant-clean", "--pubkey", str(tmp_path / "other.pem")]) == 1
-    assert main(["--dsn", rig.store.dsn, "verify", "--tenant", "tenant-clean", "--pubkey", str(rig.integrity.key_dir) + "/integrity-signing-key.pem"]) == 0
+    assert (
+        main(["--dsn", rig.store.dsn, "verify", "--tenant", "tenant-clean", "--pubkey", str(tmp_path / "other.pem")])
+        == 1
+    )
+    assert (
+        main(
+            [
+                "--dsn",
+                rig.store.dsn,
+                "verify",
+                "--tenant",
+                "tenant-clean",
+                "--pubkey",
+                str(rig.integrity.key_dir) + "/integrity-signing-key.pem",
+            ]
+        )
+        == 0
+    )
