@@ -13,6 +13,7 @@ import logging
 import os
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from autogen_core import AgentId, DefaultInterventionHandler, DropMessage, MessageContext
@@ -22,9 +23,9 @@ from ._events import CapturedEvent, EventKind, TaskRef
 from ._log_capture import EventLogCapture, attach
 from ._scope import TaskScope, result_payload
 from ._settings import AuditSettings
+from ._standalone import standalone_task
 
 log = logging.getLogger("collector")
-
 
 
 def _silence_none_response_warning() -> None:
@@ -62,21 +63,35 @@ class AuditHook(DefaultInterventionHandler):
     def __init__(self, sink: EventSink, settings: AuditSettings | None = None) -> None:
         self.settings = settings or AuditSettings()
         self.sink = sink
+        self._submit = sink.submit
         self._attribution = Attribution(self.settings.source_pattern, self.settings.unattributed_tenant)
+        self._live = self._attribution.live
         self._gseq = itertools.count()
-        self._last_activity: dict[str, int] = {}
+        self._last_activity: dict[tuple[str, str], int] = {}
         self.errors = 0
         self._closed = False
+        self._on_close: list[Callable[[], None]] = []
         self._log_capture = EventLogCapture(self._on_log_event)
         self._detach_logs = attach(self._log_capture) if self.settings.capture_loggers else None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> AuditHook:
         """Build the hook from AUDIT_* variables: in-process pipeline into AUDIT_STORE_DSN."""
-        from ._factory import build_sink
+        from ._factory import build_pipeline, build_sink
+        from ._store._client import Store
 
         settings = AuditSettings(**overrides)
-        return cls(build_sink(settings), settings)
+        if settings.sidecar_url:
+            return cls(build_sink(settings), settings)
+        store = Store.open(settings.store_dsn)
+        try:
+            hook = cls(build_pipeline(settings, store=store), settings)
+        except BaseException:
+            store.close()
+            raise
+        # The hook opened the store, so aclose() releases it (chDB serves one path per process).
+        hook._on_close.append(store.close)
+        return hook
 
     # -- tasks ----------------------------------------------------------------------------
     def task(
@@ -116,18 +131,29 @@ class AuditHook(DefaultInterventionHandler):
         self._attribution.unregister(ctx)
 
     # -- InterventionHandler --------------------------------------------------------------
+    # The three handlers below run inline on the dispatch loop for every message. They build the
+    # event tuple in place and keep AgentId objects raw (formatted later, on the worker): each
+    # attribute lookup or f-string here is paid by every agent message.
     async def on_send(
         self, message: Any, *, message_context: MessageContext, recipient: AgentId
     ) -> Any | type[DropMessage]:
         try:
             key = recipient.key
-            ctx = self._attribution.live.get(key)
-            if ctx is None:
-                ctx = self._resolve(key, message, recipient.type)
-            target = f"{recipient.type}/{key}"
-            sender = message_context.sender
-            self._emit(ctx, EventKind.SEND, message, "" if sender is None else f"{sender.type}/{sender.key}", target)
-            self._last_activity[target] = time.time_ns()
+            ctx = self._live.get(key) or self._resolve(key, message, recipient.type)
+            now = time.time_ns()
+            self._submit(
+                CapturedEvent(
+                    next(self._gseq),
+                    ctx.ref,
+                    next(ctx.seq),
+                    now,
+                    EventKind.SEND,
+                    message,
+                    message_context.sender,
+                    recipient,
+                )
+            )
+            self._last_activity[(recipient.type, key)] = now
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
             self.errors += 1
         return message
@@ -137,19 +163,24 @@ class AuditHook(DefaultInterventionHandler):
             topic = message_context.topic_id
             if topic is not None:
                 key = topic.source
-                ctx = self._attribution.live.get(key) or self._resolve(key, message, topic.type)
-                sender = message_context.sender
-                self._emit(
-                    ctx,
-                    EventKind.PUBLISH,
-                    message,
-                    "" if sender is None else f"{sender.type}/{sender.key}",
-                    "",
-                    topic.type,
-                    key,
+                ctx = self._live.get(key) or self._resolve(key, message, topic.type)
+                now = time.time_ns()
+                self._submit(
+                    CapturedEvent(
+                        next(self._gseq),
+                        ctx.ref,
+                        next(ctx.seq),
+                        now,
+                        EventKind.PUBLISH,
+                        message,
+                        message_context.sender,
+                        None,
+                        topic.type,
+                        key,
+                    )
                 )
                 # AgentChat addresses a participant through a topic named like its agent type.
-                self._last_activity[f"{topic.type}/{key}"] = time.time_ns()
+                self._last_activity[(topic.type, key)] = now
                 if type(message).__name__ == "GroupChatTermination":
                     self._maybe_close_implicit(ctx, message)
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
@@ -161,13 +192,18 @@ class AuditHook(DefaultInterventionHandler):
             if message is None:
                 _silence_none_response_warning()
             key = sender.key
-            ctx = self._attribution.live.get(key) or self._attribution.lookup(key)
-            self._emit(
-                ctx,
-                EventKind.RESPONSE,
-                message,
-                f"{sender.type}/{key}",
-                "" if recipient is None else f"{recipient.type}/{recipient.key}",
+            ctx = self._live.get(key) or self._attribution.lookup(key)
+            self._submit(
+                CapturedEvent(
+                    next(self._gseq),
+                    ctx.ref,
+                    next(ctx.seq),
+                    time.time_ns(),
+                    EventKind.RESPONSE,
+                    message,
+                    sender,
+                    recipient,
+                )
             )
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
             self.errors += 1
@@ -188,7 +224,7 @@ class AuditHook(DefaultInterventionHandler):
         event = CapturedEvent(
             next(self._gseq),
             ctx.ref,
-            ctx.next_seq(),
+            next(ctx.seq),
             time.time_ns(),
             kind,
             payload,
@@ -198,7 +234,7 @@ class AuditHook(DefaultInterventionHandler):
             topic_source,
             duration_ns,
         )
-        self.sink.submit(event)
+        self._submit(event)
 
     def emit_to(self, ctx: TaskContext, kind: EventKind, payload: Any) -> None:
         """Record an event for a task from app code (anchors and custom events). Never raises."""
@@ -208,18 +244,18 @@ class AuditHook(DefaultInterventionHandler):
             self.errors += 1
 
     def _on_log_event(self, kind: EventKind, agent: str, payload: Any) -> None:
-        key = agent.split("/", 1)[1] if "/" in agent else agent
-        ctx = self._attribution.live.get(key) or self._attribution.lookup(key)
+        agent_type, _, key = agent.partition("/")
+        ctx = self._live.get(key) or (None if agent else standalone_task.get()) or self._attribution.lookup(key)
         now = time.time_ns()
         duration = 0
         if agent and kind in _TIMED_KINDS:
             # Latency of an LLM or tool call: time since this agent's previous activity (the
             # request that started its turn, or its previous call), stamped at the call's end.
-            last = self._last_activity.get(agent)
+            last = self._last_activity.get((agent_type, key))
             duration = now - last if last else 0
             if len(self._last_activity) > _ACTIVITY_MAX:
                 self._last_activity.clear()
-            self._last_activity[agent] = now
+            self._last_activity[(agent_type, key)] = now
         self._emit(ctx, kind, payload, agent, "", "", "", duration)
 
     def _resolve(self, key: str, message: Any, agent_type: str) -> TaskContext:
@@ -258,7 +294,10 @@ class AuditHook(DefaultInterventionHandler):
             self.emit_to(ctx, EventKind.TASK_UNFINISHED, {"__type__": "TaskUnfinished", "reason": "hook closed"})
             self._attribution.unregister(ctx)
         deadline = self.settings.flush_timeout_s if timeout is None else timeout
-        return await asyncio.to_thread(self.sink.shutdown, deadline)
+        complete = await asyncio.to_thread(self.sink.shutdown, deadline)
+        for close in self._on_close:
+            await asyncio.to_thread(close)
+        return complete
 
 
 def _start_payload(ref: TaskRef, via: str) -> dict[str, Any]:
