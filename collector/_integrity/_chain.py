@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
+import operator
 import threading
 import time
 import weakref
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._events import EventRecord
-from ._offline import FIELDS_V1, GENESIS, event_hash, merkle_root
+from ._offline import _LONG, _SHORT, FIELDS_V1, GENESIS, canonical_parts, merkle_root
 from ._signed import SignedWriter
 
 if TYPE_CHECKING:
@@ -19,6 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("collector.integrity")
 _RECORD_FIELDS = [name for name in FIELDS_V1 if name not in ("ts_us", "chain_seq", "chain_prev")]
+_SHORT_GETTER = operator.attrgetter(*("ts_ns" if n in ("ts_us", "chain_seq", "chain_prev") else n for n in _SHORT))
+_LONG_GETTER = operator.attrgetter(*_LONG)
+_TS, _SEQ, _PREV = (_SHORT.index(n) for n in ("ts_us", "chain_seq", "chain_prev"))
 _FORCE_AFTER_ATTEMPTS = 3  # seal a range the store never completes (a lost batch): verify then names the hole
 
 
@@ -72,7 +77,9 @@ class ChainProcessor:
 
     def __call__(self, records: list[EventRecord]) -> list[EventRecord]:
         with self._lock:
-            self._seal_due(force_age=False)
+            # Every batch handed to the exporter before this call has been written (or given up
+            # on: verify then names the hole), so sealing here needs no look at the store.
+            self._seal_due(force_age=False, check=False)
             try:
                 return [self._link(r) for r in records]
             except Exception:
@@ -103,13 +110,12 @@ class ChainProcessor:
             if record.chain_seq >= head.next_seq:
                 self._append(head, record.chain_seq, record.chain_hash)
             return record
-        row = record_row(record)
-        row["chain_seq"], row["chain_prev"] = head.next_seq, head.prev
-        digest = event_hash(row)
-        self._append(head, head.next_seq, digest)
-        return dataclasses.replace(
-            record, chain_seq=row["chain_seq"], chain_prev=row["chain_prev"], chain_hash=digest, chain_status="chained"
-        )
+        seq, prev = head.next_seq, head.prev
+        short = list(_SHORT_GETTER(record))  # one C call instead of a dict of 32 getattr
+        short[_TS], short[_SEQ], short[_PREV] = record.ts_ns // 1000, seq, prev
+        digest = hashlib.sha256(canonical_parts(short, _LONG_GETTER(record))).hexdigest()
+        self._append(head, seq, digest)
+        return _with_chain(record, seq, prev, digest, "chained")
 
     @staticmethod
     def _append(head: _Head, seq: int, digest: str) -> None:
@@ -148,19 +154,22 @@ class ChainProcessor:
         with self._lock:
             self._seal_due(force_age=False)
 
-    def _seal_due(self, force_age: bool) -> None:
+    def _seal_due(self, force_age: bool, check: bool = True) -> None:
         now = time.monotonic()
         for tenant, head in list(self._heads.items()):
             if not head.leaves:
                 continue
             if force_age or len(head.leaves) >= self._every or (self._interval and now - head.since >= self._interval):
                 try:
-                    self._seal(tenant, head, force=force_age)
+                    self._seal(tenant, head, force=force_age, check=check)
                 except Exception as exc:  # noqa: BLE001 - sealing is retried on the next batch or tick
                     log.warning("integrity: checkpoint failed (%s); retried later", type(exc).__name__)
 
-    def _seal(self, tenant: str, head: _Head, force: bool) -> None:
+    def _seal(self, tenant: str, head: _Head, force: bool, check: bool = True) -> None:
         lo, hi = head.sealed_to + 1, head.sealed_to + len(head.leaves)
+        if not check:
+            self._sign(tenant, head, lo, hi)
+            return
         _, rows = self._store.query(
             "SELECT uniqExact(chain_seq) FROM events WHERE tenant_id = {t:String} AND chain_hash != '' "
             "AND chain_seq BETWEEN {lo:UInt64} AND {hi:UInt64}",
@@ -174,6 +183,9 @@ class ChainProcessor:
             log.warning(
                 "integrity: sealing %d..%d although %d events never reached the store", lo, hi, hi - lo + 1 - stored
             )
+        self._sign(tenant, head, lo, hi)
+
+    def _sign(self, tenant: str, head: _Head, lo: int, hi: int) -> None:
         record = self._writer.checkpoint(
             {
                 "tenant_id": tenant, "from_seq": lo, "to_seq": hi, "first_prev": head.sealed_hash,
@@ -187,6 +199,22 @@ class ChainProcessor:
 
 def _unchained(record: EventRecord) -> EventRecord:
     return dataclasses.replace(record, chain_seq=0, chain_prev="", chain_hash="", chain_status="unchained: chain error")
+
+
+_SLOTS = [f.name for f in dataclasses.fields(EventRecord)]
+
+
+def _with_chain(record: EventRecord, seq: int, prev: str, digest: str, status: str) -> EventRecord:
+    # dataclasses.replace re-runs the frozen __init__ (about as costly as the hash itself); copying
+    # the slots is the same record, built in a fifth of the time.
+    new = object.__new__(EventRecord)
+    for name in _SLOTS:
+        object.__setattr__(new, name, getattr(record, name))
+    object.__setattr__(new, "chain_seq", seq)
+    object.__setattr__(new, "chain_prev", prev)
+    object.__setattr__(new, "chain_hash", digest)
+    object.__setattr__(new, "chain_status", status)
+    return new
 
 
 def _tick(ref: weakref.ref[ChainProcessor], stop: threading.Event, interval: float) -> None:

@@ -27,24 +27,36 @@ FIELDS_V1 = (
 )  # fmt: skip
 GENESIS = "0" * 64
 _EVENT_TAG = b"autogen-audit/event/v1\n"
-_INT_FIELDS = frozenset({"is_error", "truncated"})
+# Long text goes after the JSON of the other fields, length-prefixed as UTF-8: hashing it this way
+# skips JSON escaping of the largest values (the chain's main cost on the write path).
+_LONG = ("content", "payload", "error")
+_SHORT = tuple(name for name in FIELDS_V1 if name not in _LONG)
+_AS_INT = tuple(_SHORT.index(name) for name in ("is_error", "truncated"))
+_REDACTION = _SHORT.index("redaction")
+_DURATION = _SHORT.index("duration_ms")
 # Kinds of finding that mean the trail is NOT intact; the others are notes.
 BREAKS = frozenset({"altered", "missing", "reordered", "inserted", "unchained", "checkpoint", "signature"})
 
 
 def canonical(row: Mapping[str, Any]) -> bytes:
-    """The bytes an event hash covers: a JSON array of FIELDS_V1 (ASCII, no spaces, sorted maps)."""
-    values: list[Any] = []
-    for name in FIELDS_V1:
-        value = row[name]
-        if name in _INT_FIELDS:
-            value = int(value)
-        elif name == "redaction":
-            value = sorted((str(k), int(v)) for k, v in dict(value).items())
-        elif name == "duration_ms":
-            value = float(value)
-        values.append(value)
-    return _EVENT_TAG + json.dumps(values, separators=(",", ":")).encode("ascii")
+    """The bytes an event hash covers (encoding v1): a tag; a JSON array (ASCII, no spaces) of the
+    short fields in FIELDS_V1 order, booleans as 0/1 and the redaction map as sorted [key, count]
+    pairs; then content, payload and error, each as b"\\n" + UTF-8 byte length + b":" + UTF-8 bytes."""
+    return canonical_parts([row[name] for name in _SHORT], [str(row[name]) for name in _LONG])
+
+
+def canonical_parts(short: list[Any], long: Sequence[str]) -> bytes:
+    """`canonical` from the short fields (in _SHORT order, modified in place) and the long texts."""
+    for index in _AS_INT:
+        short[index] = int(short[index])
+    short[_REDACTION] = sorted([str(k), int(v)] for k, v in dict(short[_REDACTION]).items())
+    short[_DURATION] = float(short[_DURATION])
+    parts = [_EVENT_TAG, json.dumps(short, separators=(",", ":")).encode("ascii")]
+    for text in long:
+        data = text.encode("utf-8", "surrogatepass")
+        parts.append(b"\n%d:" % len(data))
+        parts.append(data)
+    return b"".join(parts)
 
 
 def event_hash(row: Mapping[str, Any]) -> str:
