@@ -130,6 +130,7 @@ def timeline(request: Request, who: Who, correlation_id: str, tenant: str = "") 
             "items": _timeline.build(events, task),
             "outcome": _timeline.outcome(events),
             "cut": cut,
+            "integrity": _integrity_badge(ui.store, task.tenant_id, task.correlation_id),
             "collapse": ui.settings.collapse_chars,
             "qs": urlencode({"tenant": task.tenant_id}),
         },
@@ -159,3 +160,14 @@ def event_detail(request: Request, who: Who, correlation_id: str, seq: int, tena
 @router.get("/favicon.ico")
 def favicon() -> Response:
     return Response(status_code=204)
+
+
+def _integrity_badge(store: Any, tenant_id: str, correlation_id: str) -> dict[str, str]:
+    """The task's hash-chain verdict (docs/integrity.md); a store that cannot answer shows "unknown"."""
+    from collector._integrity import verify_task
+
+    try:
+        verdict = verify_task(store, tenant_id, correlation_id)
+    except Exception:  # noqa: BLE001 - the badge must never break the timeline
+        return {"status": "unknown", "detail": "integrity could not be checked"}
+    return {"status": verdict.status, "detail": verdict.detail}

@@ -99,6 +99,11 @@ class EventRecord:
     policy_version: str
     truncated: bool
     content_chars: int
+    # Hash chain (issue #8, docs/integrity.md): set by the integrity processor, empty when unchained.
+    chain_seq: int = 0
+    chain_prev: str = ""
+    chain_hash: str = ""
+    chain_status: str = ""
 
 
 @dataclass(frozen=True, slots=True)

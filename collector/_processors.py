@@ -12,5 +12,10 @@ if TYPE_CHECKING:
 
 
 def default_processors(settings: AuditSettings, store: Store) -> list[RecordProcessor]:
-    """Processors for a pipeline writing into ``store`` (the hash chain of issue #8 plugs in here)."""
-    return []
+    """Processors for a pipeline writing into ``store``: the integrity hash chain unless disabled."""
+    from ._integrity import IntegritySettings, build_chain_processor
+
+    integrity = IntegritySettings()
+    if not integrity.integrity_enabled:
+        return []
+    return [build_chain_processor(integrity, store)]

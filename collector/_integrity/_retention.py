@@ -1,0 +1,157 @@
+"""Retention: expire whole checkpoint intervals, leaving a signed tombstone; legal holds win."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ._holds import active_holds
+from ._signed import SignedWriter, load_checkpoints, load_tombstones
+from .errors import IntegrityError
+
+if TYPE_CHECKING:
+    from .._store._client import Store
+
+DAY_NS = 86_400 * 10**9
+# How an event is classified for retention: PII was found (and redacted), redaction failed, or neither.
+CLASS_SQL = "multiIf(redaction_status != 'ok', 'failed', length(mapKeys(redaction)) > 0, 'pii', 'standard')"
+CLASSES = ("standard", "pii", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    tenant_id: str  # '*' for every tenant
+    classification: str  # one of CLASSES, or '*'
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionResult:
+    tenant_id: str
+    expired: tuple[tuple[int, int], ...]  # chain_seq ranges tombstoned by this run
+    held: tuple[tuple[int, int], ...]  # due ranges kept because a hold covers one of their events
+    events_deleted: int
+
+
+def set_policy(store: Store, tenant_id: str, classification: str, days: int) -> Policy:
+    if classification not in (*CLASSES, "*"):
+        raise IntegrityError(f"unknown classification {classification!r}: use one of {', '.join(CLASSES)} or *")
+    if days < 1:
+        raise IntegrityError("retention must be at least one day")
+    store.insert("retention_policies", [[tenant_id, classification, days, time.time_ns()]],
+                 ["tenant_id", "classification", "days", "version"])  # fmt: skip
+    return Policy(tenant_id, classification, days)
+
+
+def policies(store: Store) -> list[Policy]:
+    _, rows = store.query("SELECT tenant_id, classification, days FROM retention_policies FINAL ORDER BY 1, 2")
+    return [Policy(str(t), str(c), int(d)) for t, c, d in rows]
+
+
+def days_for(rules: list[Policy], tenant: str, classification: str) -> int | None:
+    """Most specific rule wins: (tenant, class) > (tenant, *) > (*, class) > (*, *); None keeps forever."""
+    table = {(p.tenant_id, p.classification): p.days for p in rules}
+    for key in ((tenant, classification), (tenant, "*"), ("*", classification), ("*", "*")):
+        if key in table:
+            return table[key]
+    return None
+
+
+def apply_retention(
+    store: Store, writer: SignedWriter | None, now_ns: int | None = None, tenant: str = "", dry_run: bool = False
+) -> list[RetentionResult]:
+    """Tombstone, then delete, every sealed interval whose events all passed their retention."""
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    rules = policies(store)
+    if not rules:
+        return []
+    _, rows = store.query("SELECT DISTINCT tenant_id FROM checkpoints WHERE {t:String} = '' OR tenant_id = {t:String}",
+                          parameters={"t": tenant})  # fmt: skip
+    return [_apply_tenant(store, writer, str(r[0]), rules, now_ns, dry_run) for r in rows]
+
+
+def _apply_tenant(
+    store: Store, writer: SignedWriter | None, tenant: str, rules: list[Policy], now_ns: int, dry_run: bool
+) -> RetentionResult:
+    holds = active_holds(store, tenant)
+    if any(not h.correlation_id for h in holds):
+        return RetentionResult(tenant, (), (), 0)  # the whole tenant is on hold
+    held_tasks = sorted({h.correlation_id for h in holds})
+    shortest = min((d for d in (days_for(rules, tenant, c) for c in CLASSES) if d is not None), default=None)
+    if shortest is None:
+        return RetentionResult(tenant, (), (), 0)
+    tombs = load_tombstones(store, tenant)
+    done = {(int(t["from_seq"]), int(t["to_seq"])) for t in tombs}
+    prev_sig = str(tombs[-1]["signature"]) if tombs else ""
+    # Candidates end before the first event young enough to be kept under the shortest rule: the
+    # cut only ever keeps data longer, and spares a query per interval of a long chain.
+    _, young = store.query(
+        "SELECT min(chain_seq) FROM events WHERE tenant_id = {t:String} AND chain_hash != '' "
+        "AND toUnixTimestamp64Nano(ts) > {cut:Int64}",
+        parameters={"t": tenant, "cut": now_ns - shortest * DAY_NS},
+    )
+    first_young = int(young[0][0] or 0) or None
+    expired, held, deleted = [], [], 0
+    for cp in load_checkpoints(store, tenant):
+        lo, hi = int(cp["from_seq"]), int(cp["to_seq"])
+        if (lo, hi) in done or (first_young is not None and hi >= first_young):
+            continue
+        verdict, events = _interval_due(store, tenant, lo, hi, rules, now_ns, held_tasks)
+        if verdict == "held":
+            held.append((lo, hi))
+        if verdict != "due":
+            continue
+        if dry_run:
+            expired.append((lo, hi))
+            deleted += events
+            continue
+        if writer is None:
+            raise IntegrityError("expiring needs the signing key (AUDIT_SIGNING_KEY_FILE)")
+        reason = "retention: " + ", ".join(f"{c}={days_for(rules, tenant, c)}d" for c in CLASSES)
+        fields = {"tenant_id": tenant, "from_seq": lo, "to_seq": hi, "events": events}
+        record = writer.tombstone(
+            {**fields, "last_hash": cp["last_hash"], "reason": reason, "prev_signature": prev_sig}
+        )
+        prev_sig = record["signature"]
+        _delete(store, tenant, lo, hi)
+        expired.append((lo, hi))
+        deleted += events
+    return RetentionResult(tenant, tuple(expired), tuple(held), deleted)
+
+
+def _interval_due(
+    store: Store, tenant: str, lo: int, hi: int, rules: list[Policy], now_ns: int, held_tasks: list[str]
+) -> tuple[str, int]:
+    _, rows = store.query(
+        f"SELECT {CLASS_SQL} AS cls, max(toUnixTimestamp64Nano(ts)), count(), "
+        "countIf(has({held:Array(String)}, correlation_id)) FROM events "
+        "WHERE tenant_id = {t:String} AND chain_seq BETWEEN {lo:UInt64} AND {hi:UInt64} GROUP BY cls",
+        parameters={"t": tenant, "lo": lo, "hi": hi, "held": held_tasks},
+    )
+    events = sum(int(r[2]) for r in rows)
+    due = bool(rows)
+    for cls, newest, _count, _held in rows:
+        days = days_for(rules, tenant, str(cls))
+        due = due and days is not None and int(newest) + days * DAY_NS <= now_ns
+    if not due:
+        return "kept", events
+    return ("held" if any(int(r[3]) for r in rows) else "due"), events
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _delete(store: Store, tenant: str, lo: int, hi: int) -> None:
+    where = f"tenant_id = {_quote(tenant)} AND chain_seq BETWEEN {int(lo)} AND {int(hi)}"
+    _, rows = store.query(f"SELECT DISTINCT correlation_id FROM events WHERE {where}")
+    store.command(f"ALTER TABLE events DELETE WHERE {where} SETTINGS mutations_sync = 1")
+    tasks = ", ".join(_quote(str(r[0])) for r in rows)
+    if tasks:
+        # A task whose every event expired goes too; one that still has events keeps its row.
+        store.command(
+            f"ALTER TABLE tasks DELETE WHERE tenant_id = {_quote(tenant)} AND correlation_id IN ({tasks}) AND "
+            f"correlation_id NOT IN (SELECT correlation_id FROM events WHERE tenant_id = {_quote(tenant)}) "
+            "SETTINGS mutations_sync = 1"
+        )

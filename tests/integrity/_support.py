@@ -1,0 +1,56 @@
+"""Real pipelines for the integrity tests: real redactor, real chdb, the real chain processor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+from typing import Any
+
+from collector import AuditPipeline, AuditSettings, CapturedEvent, ClickHouseExporter, EventKind, Store, TaskRef
+from collector._integrity import ChainProcessor, IntegritySettings, build_chain_processor
+from collector._records import RecordBuilder
+
+_GSEQ = itertools.count(1)
+
+
+class Rig:
+    """A pipeline whose chain processor the test can seal on demand."""
+
+    def __init__(self, store: Store, redactor: Any, key_dir: Path, every: int = 5, **extra: Any) -> None:
+        self.store = store
+        self.settings = AuditSettings(store_dsn=store.dsn, batch_interval_s=0.05)
+        self.integrity = IntegritySettings(
+            checkpoint_every=every, checkpoint_interval_s=0, key_dir=str(key_dir), **extra
+        )
+        self.chain: ChainProcessor = build_chain_processor(self.integrity, store)
+        self.pipeline = AuditPipeline(
+            exporter=ClickHouseExporter(store),
+            builder=RecordBuilder(self.settings, redactor, "t" + str(next(_GSEQ))),
+            settings=self.settings,
+            processors=[self.chain],
+        )
+
+    def run_task(self, tenant: str, task: str, n: int, when: dt.datetime | None = None, text: str = "step") -> None:
+        """n events of one task, flushed as one batch."""
+        base = int((when or dt.datetime.now(dt.UTC)).timestamp() * 1e9)
+        for i in range(n):
+            kind = EventKind.TASK_START if i == 0 else EventKind.SEND
+            payload = {"content": f"{text} {i} of {task}", "source": "worker"}
+            self.pipeline.submit(CapturedEvent(next(_GSEQ), TaskRef(tenant, task), i, base + i * 1000, kind, payload))
+        assert self.pipeline.flush(30)
+
+    def seal(self) -> None:
+        self.chain.seal_now()
+
+    def close(self) -> None:
+        self.pipeline.shutdown(10)
+        self.chain.close()
+
+
+def rows(store: Store, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    return store.query(sql, parameters=params)[1]
+
+
+def mutate(store: Store, sql: str) -> None:
+    store.command(sql + " SETTINGS mutations_sync = 1")
