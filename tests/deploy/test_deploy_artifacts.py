@@ -13,7 +13,7 @@ import yaml
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S_VERSION = "1.30.0"
-SIDECAR_CMD = ["autogen-audit", "serve", "--host", "127.0.0.1", "--port", "8700"]
+SIDECAR_CMD = ["autogen-audit", "serve", "--ingest-only", "--host", "127.0.0.1", "--port", "8700"]
 
 
 def k8s_docs() -> list[tuple[str, dict[str, Any]]]:

@@ -37,6 +37,13 @@ CREATE TABLE IF NOT EXISTS audit.events_local ON CLUSTER '{cluster}'
     truncated         UInt8,
     content_chars     UInt32,
     ingested_at       DateTime64(3, 'UTC') DEFAULT now64(3),
+    -- Hash chain (schema 004, docs/integrity.md). A tenant's chain lives on one shard, and needs
+    -- one writer per tenant: partition tenants across sidecars, never write a tenant from two.
+    chain_seq         UInt64 DEFAULT 0,
+    chain_prev        String DEFAULT '',
+    chain_hash        String DEFAULT '',
+    chain_status      LowCardinality(String) DEFAULT '',
+    INDEX chain_seq_minmax chain_seq TYPE minmax GRANULARITY 1,
     -- Resolved at insert time; the exporter never sends it.
     retention_class   LowCardinality(String)
         DEFAULT dictGetOrDefault('audit.tenant_retention_dict', 'retention_class', tuple(toString(tenant_id)), 'standard')
