@@ -101,6 +101,9 @@ def _convert_container(obj: Any, depth: int, limit: int, report: SerializeReport
     type_name = type(obj).__name__
     dump = getattr(obj, "model_dump", None)
     if callable(dump):  # pydantic models: AgentChat messages, autogen-core payloads
+        fast = _fast_autogen_model(obj, type_name, depth, limit, report)
+        if fast is not None:
+            return fast
         return _tagged(type_name, _fields_of_model(obj), depth, limit, report, active)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
@@ -116,6 +119,61 @@ def _convert_container(obj: Any, depth: int, limit: int, report: SerializeReport
     if isinstance(attrs, dict):
         return _tagged(type_name, attrs, depth, limit, report, active)
     return _placeholder("unknown-type", report, type=type_name)
+
+
+# AutoGen's own message models have known field types (text, ids, usage, nested messages, images):
+# pydantic's Rust serializer dumps them ~8x faster than the walk above. User-defined content
+# (StructuredMessage[T]) may hold raw bytes, which the walk turns into placeholders, so it is excluded.
+_FAST_MODULES = ("autogen_agentchat.", "autogen_core.")
+
+
+def _fast_autogen_model(obj: Any, type_name: str, depth: int, limit: int, report: SerializeReport) -> Any:
+    if not type(obj).__module__.startswith(_FAST_MODULES) or type_name.startswith("StructuredMessage"):
+        return None
+    try:
+        text = obj.model_dump_json(fallback=_unknown_placeholder)
+    except Exception:  # noqa: BLE001 - cycles, invalid text, odd fields: the careful walk handles them
+        return None
+    dumped = json.loads(text)
+    # A JSON text this short cannot hold a string over `limit` or a list over limit // 8 items, and
+    # AutoGen's message models nest far less than max_depth: only an image needs the bounding walk.
+    if len(text) < min(limit, 2 * (limit // 8)) and '{"data":"' not in text and depth >= 16:
+        return {"__type__": type_name, **dumped} if isinstance(dumped, dict) else dumped
+    bounded = _bound(dumped, depth, limit, report)
+    return {"__type__": type_name, **bounded} if isinstance(bounded, dict) else bounded
+
+
+def _unknown_placeholder(value: Any) -> dict[str, Any]:
+    return {"__placeholder__": "unknown-type", "type": type(value).__name__}
+
+
+def _bound(value: Any, depth: int, limit: int, report: SerializeReport) -> Any:
+    """Apply the walk's bounds to an already JSON-safe tree: depth, string length, item count,
+    and no image pixels (autogen_core.Image dumps as exactly {"data": <base64>})."""
+    if isinstance(value, str):
+        return clean_str(value, limit, report) if len(value) > limit else value
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("data"), str):
+            return _placeholder("image", report, type="Image")
+        if depth <= 0:
+            return _placeholder("max-depth", report, type="dict")
+        if len(value) > limit // 8:
+            report.truncated = True
+            items = list(value.items())[: limit // 8]
+            out = {k: _bound(v, depth - 1, limit, report) for k, v in items}
+            out["__truncated_items__"] = len(value) - len(items)
+            return out
+        return {k: _bound(v, depth - 1, limit, report) for k, v in value.items()}
+    if isinstance(value, list):
+        if depth <= 0:
+            return _placeholder("max-depth", report, type="list")
+        cap = limit // 8
+        out_list = [_bound(v, depth - 1, limit, report) for v in value[:cap]]
+        if len(value) > cap:
+            report.truncated = True
+            out_list.append({"__truncated_items__": len(value) - cap})
+        return out_list
+    return value
 
 
 def _fields_of_model(obj: Any) -> dict[str, Any]:

@@ -158,8 +158,14 @@ def run(args: argparse.Namespace) -> int:
             from .._sidecar import mount_ingest
 
             pipeline = mount_ingest(app, store, dsn)
-            print("autogen-audit: ingest " + ("on /v1/audit/events, /v1/traces, /v1/logs" if pipeline else
-                                              "off (set AUDIT_INGEST_TOKEN to accept remote hooks and OTLP)"))
+            print(
+                "autogen-audit: ingest "
+                + (
+                    "on /v1/audit/events, /v1/traces, /v1/logs"
+                    if pipeline
+                    else "off (set AUDIT_INGEST_TOKEN to accept remote hooks and OTLP)"
+                )
+            )
         if open_access:
             print(BANNER.format(url=url))
         print(f"autogen-audit: serving {url}/tasks (store {dsn})")

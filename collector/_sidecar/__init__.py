@@ -1,7 +1,7 @@
 """The sidecar link: the app's RemoteSink and the sidecar's ingest routes (events + OTLP/HTTP).
 
-    AUDIT_SIDECAR_URL=http://127.0.0.1:8700 AUDIT_INGEST_TOKEN=... -> AuditHook.from_env() ships
-    raw events to the sidecar, which redacts and stores them.
+AUDIT_SIDECAR_URL=http://127.0.0.1:8700 AUDIT_INGEST_TOKEN=... -> AuditHook.from_env() ships
+raw events to the sidecar, which redacts and stores them.
 """
 
 from ._app import create_sidecar_app, ingest_pipeline, mount_ingest

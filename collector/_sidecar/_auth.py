@@ -18,5 +18,6 @@ class BearerAuth:
         # compare_digest takes time independent of where the first difference is; it still leaks
         # the length, which says nothing useful about a random token.
         if not hmac.compare_digest(given, self._expected):
-            raise HTTPException(status_code=401, detail="missing or wrong bearer token",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status_code=401, detail="missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )

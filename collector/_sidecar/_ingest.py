@@ -81,9 +81,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return body
 
 
-def ingest_router(
-    pipeline: DurableSink, settings: AuditSettings, sidecar: SidecarSettings | None = None
-) -> APIRouter:
+def ingest_router(pipeline: DurableSink, settings: AuditSettings, sidecar: SidecarSettings | None = None) -> APIRouter:
     """``POST /v1/audit/events``, ``/v1/traces`` and ``/v1/logs``, behind the shared bearer token."""
     sidecar = sidecar or SidecarSettings()
     token = settings.ingest_token.get_secret_value()

@@ -72,3 +72,28 @@ def test_dumps_bounded_cuts_long_payloads() -> None:
     report = SerializeReport()
     text = dumps_bounded({"k": "v" * 5000}, 1000, report)
     assert len(text) < 1100 and report.truncated and text.endswith("chars]")
+
+
+def test_fast_path_for_autogen_models_keeps_the_bounds() -> None:
+    from autogen_agentchat.messages import StructuredMessage
+    from pydantic import BaseModel
+
+    long_text, report = convert(TextMessage(content="z" * 5000, source="a"), chars=1000)
+    assert report.truncated and "[truncated 4000 chars]" in long_text["content"]
+    assert long_text["__type__"] == "TextMessage"
+
+    class Blob(BaseModel):
+        raw: bytes
+
+    # User-defined content stays on the careful walk: its bytes become a placeholder, not text.
+    value, _ = convert(StructuredMessage[Blob](content=Blob(raw=b"secret bytes"), source="a"))
+    assert value["content"]["raw"] == {"__placeholder__": "bytes", "size": 12}
+
+
+def test_fast_path_replaces_images_in_large_multimodal_messages() -> None:
+    from PIL import Image as PILImage
+
+    image = Image(PILImage.new("RGB", (64, 64)))
+    value, report = convert(MultiModalMessage(content=["x" * 600, image], source="user"), chars=1000)
+    assert value["content"][1] == {"__placeholder__": "image", "type": "Image"}
+    assert "image" in report.placeholders
