@@ -22,17 +22,15 @@ _IMPLICIT_MAX = 10_000
 class TaskContext:
     """A live task: its identity and its per-task sequence counter."""
 
-    __slots__ = ("_seq", "auto_close", "key", "ref")
+    __slots__ = ("auto_close", "key", "ref", "seq")
 
     def __init__(self, ref: TaskRef, key: str, auto_close: bool = False) -> None:
         self.ref = ref
         self.key = key
         # Tasks attributed from message metadata have no `async with`: the team's termination ends them.
         self.auto_close = auto_close
-        self._seq: Iterator[int] = itertools.count(1)
-
-    def next_seq(self) -> int:
-        return next(self._seq)
+        # Per-task sequence; the hook calls next() on it directly (no method call on the hot path).
+        self.seq: Iterator[int] = itertools.count(1)
 
 
 def new_correlation_id() -> str:

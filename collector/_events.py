@@ -55,8 +55,8 @@ class CapturedEvent(NamedTuple):
     ts_ns: int
     kind: EventKind
     payload: Any
-    sender: str = ""
-    recipient: str = ""
+    sender: Any = None  # AgentId, "type/key" string, or None; formatted on the worker
+    recipient: Any = None
     topic_type: str = ""
     topic_source: str = ""
     duration_ns: int = 0

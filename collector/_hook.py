@@ -26,7 +26,6 @@ from ._settings import AuditSettings
 log = logging.getLogger("collector")
 
 
-
 def _silence_none_response_warning() -> None:
     """autogen-core warns whenever on_response returns None, but None is the original response of
     every handler that returns nothing, and we must hand back the original unchanged. Re-applied
@@ -62,9 +61,11 @@ class AuditHook(DefaultInterventionHandler):
     def __init__(self, sink: EventSink, settings: AuditSettings | None = None) -> None:
         self.settings = settings or AuditSettings()
         self.sink = sink
+        self._submit = sink.submit
         self._attribution = Attribution(self.settings.source_pattern, self.settings.unattributed_tenant)
+        self._live = self._attribution.live
         self._gseq = itertools.count()
-        self._last_activity: dict[str, int] = {}
+        self._last_activity: dict[tuple[str, str], int] = {}
         self.errors = 0
         self._closed = False
         self._log_capture = EventLogCapture(self._on_log_event)
@@ -116,18 +117,29 @@ class AuditHook(DefaultInterventionHandler):
         self._attribution.unregister(ctx)
 
     # -- InterventionHandler --------------------------------------------------------------
+    # The three handlers below run inline on the dispatch loop for every message. They build the
+    # event tuple in place and keep AgentId objects raw (formatted later, on the worker): each
+    # attribute lookup or f-string here is paid by every agent message.
     async def on_send(
         self, message: Any, *, message_context: MessageContext, recipient: AgentId
     ) -> Any | type[DropMessage]:
         try:
             key = recipient.key
-            ctx = self._attribution.live.get(key)
-            if ctx is None:
-                ctx = self._resolve(key, message, recipient.type)
-            target = f"{recipient.type}/{key}"
-            sender = message_context.sender
-            self._emit(ctx, EventKind.SEND, message, "" if sender is None else f"{sender.type}/{sender.key}", target)
-            self._last_activity[target] = time.time_ns()
+            ctx = self._live.get(key) or self._resolve(key, message, recipient.type)
+            now = time.time_ns()
+            self._submit(
+                CapturedEvent(
+                    next(self._gseq),
+                    ctx.ref,
+                    next(ctx.seq),
+                    now,
+                    EventKind.SEND,
+                    message,
+                    message_context.sender,
+                    recipient,
+                )
+            )
+            self._last_activity[(recipient.type, key)] = now
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
             self.errors += 1
         return message
@@ -137,19 +149,24 @@ class AuditHook(DefaultInterventionHandler):
             topic = message_context.topic_id
             if topic is not None:
                 key = topic.source
-                ctx = self._attribution.live.get(key) or self._resolve(key, message, topic.type)
-                sender = message_context.sender
-                self._emit(
-                    ctx,
-                    EventKind.PUBLISH,
-                    message,
-                    "" if sender is None else f"{sender.type}/{sender.key}",
-                    "",
-                    topic.type,
-                    key,
+                ctx = self._live.get(key) or self._resolve(key, message, topic.type)
+                now = time.time_ns()
+                self._submit(
+                    CapturedEvent(
+                        next(self._gseq),
+                        ctx.ref,
+                        next(ctx.seq),
+                        now,
+                        EventKind.PUBLISH,
+                        message,
+                        message_context.sender,
+                        None,
+                        topic.type,
+                        key,
+                    )
                 )
                 # AgentChat addresses a participant through a topic named like its agent type.
-                self._last_activity[f"{topic.type}/{key}"] = time.time_ns()
+                self._last_activity[(topic.type, key)] = now
                 if type(message).__name__ == "GroupChatTermination":
                     self._maybe_close_implicit(ctx, message)
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
@@ -161,13 +178,18 @@ class AuditHook(DefaultInterventionHandler):
             if message is None:
                 _silence_none_response_warning()
             key = sender.key
-            ctx = self._attribution.live.get(key) or self._attribution.lookup(key)
-            self._emit(
-                ctx,
-                EventKind.RESPONSE,
-                message,
-                f"{sender.type}/{key}",
-                "" if recipient is None else f"{recipient.type}/{recipient.key}",
+            ctx = self._live.get(key) or self._attribution.lookup(key)
+            self._submit(
+                CapturedEvent(
+                    next(self._gseq),
+                    ctx.ref,
+                    next(ctx.seq),
+                    time.time_ns(),
+                    EventKind.RESPONSE,
+                    message,
+                    sender,
+                    recipient,
+                )
             )
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
             self.errors += 1
@@ -188,7 +210,7 @@ class AuditHook(DefaultInterventionHandler):
         event = CapturedEvent(
             next(self._gseq),
             ctx.ref,
-            ctx.next_seq(),
+            next(ctx.seq),
             time.time_ns(),
             kind,
             payload,
@@ -198,7 +220,7 @@ class AuditHook(DefaultInterventionHandler):
             topic_source,
             duration_ns,
         )
-        self.sink.submit(event)
+        self._submit(event)
 
     def emit_to(self, ctx: TaskContext, kind: EventKind, payload: Any) -> None:
         """Record an event for a task from app code (anchors and custom events). Never raises."""
@@ -208,18 +230,18 @@ class AuditHook(DefaultInterventionHandler):
             self.errors += 1
 
     def _on_log_event(self, kind: EventKind, agent: str, payload: Any) -> None:
-        key = agent.split("/", 1)[1] if "/" in agent else agent
-        ctx = self._attribution.live.get(key) or self._attribution.lookup(key)
+        agent_type, _, key = agent.partition("/")
+        ctx = self._live.get(key) or self._attribution.lookup(key)
         now = time.time_ns()
         duration = 0
         if agent and kind in _TIMED_KINDS:
             # Latency of an LLM or tool call: time since this agent's previous activity (the
             # request that started its turn, or its previous call), stamped at the call's end.
-            last = self._last_activity.get(agent)
+            last = self._last_activity.get((agent_type, key))
             duration = now - last if last else 0
             if len(self._last_activity) > _ACTIVITY_MAX:
                 self._last_activity.clear()
-            self._last_activity[agent] = now
+            self._last_activity[(agent_type, key)] = now
         self._emit(ctx, kind, payload, agent, "", "", "", duration)
 
     def _resolve(self, key: str, message: Any, agent_type: str) -> TaskContext:

@@ -98,8 +98,8 @@ class RecordBuilder:
             user_id=ref.user_id,
             team_id=ref.team_id,
             team_type=ref.team_type,
-            sender=event.sender,
-            recipient=event.recipient,
+            sender=agent_str(event.sender),
+            recipient=agent_str(event.recipient),
             topic_type=event.topic_type,
             topic_source=topic_source,
             message_type=described.message_type or _type_name(event.payload),
@@ -129,6 +129,15 @@ class _FailedOutcome:
         self.counts: dict[str, int] = {}
         self.status = f"failed: {reason}"
         self.policy_version = ""
+
+
+def agent_str(agent: Any) -> str:
+    """'type/key' for an AgentId (or anything with type and key), the string itself, or ''."""
+    if agent is None:
+        return ""
+    if isinstance(agent, str):
+        return agent
+    return f"{getattr(agent, 'type', '')}/{getattr(agent, 'key', '')}"
 
 
 def _type_name(obj: Any) -> str:

@@ -8,20 +8,21 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any
 
-from ._engine import build_analyzer
+from . import _structured as st
+from ._apply import Finding, apply, kept, merge, render
+from ._engine import Engine
+from ._policy import PolicySet, TenantPolicy
+from ._pool import AnalysisPool
 from ._settings import RedactionSettings
 
 log = logging.getLogger("redaction")
-
-# Entities the product redacts by default. DATE_TIME is left out: on agent traffic it is mostly noise.
-DEFAULT_ENTITIES = [
-    "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN",
-    "US_BANK_NUMBER", "US_PASSPORT", "US_DRIVER_LICENSE", "CRYPTO", "MEDICAL_LICENSE", "URL_CREDENTIALS",
-    "API_KEY", "JWT", "AUTH_HEADER", "PRIVATE_KEY", "PASSWORD", "PERSON", "LOCATION", "NRP",
-]  # fmt: skip
-POLICY_VERSION = "builtin-1"
+_SECRET_ENTITY = "SECRET"  # noqa: S105 - an entity name
+_TRUNCATED = "…[truncated {n} chars]"
+_BINARY_PREFIX = "data:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,101 +32,179 @@ class RedactionOutcome:
     value: Any
     counts: dict[str, int] = field(default_factory=dict)
     status: str = "ok"  # "ok", or "failed: <reason>" when a placeholder replaced the value
-    policy_version: str = POLICY_VERSION
+    policy_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionStats:
+    """Counters since start: items (values), texts analysed, cache hits, failed items."""
+
+    items: int
+    analysed: int
+    cache_hits: int
+    failures: int
 
 
 class Redactor:
-    """Redacts text and JSON-like values with Presidio plus secret recognizers.
+    """Redacts text and JSON-like values with Presidio plus the package's own recognizers.
 
     Thread-safe. Repeated strings (agent traffic resends its history) are served from a cache
-    keyed by a hash of the text, so the original never stays in memory as a key.
+    keyed by a hash of (tenant policy, text), so the original never stays in memory as a key.
     """
 
-    def __init__(self, settings: RedactionSettings | None = None) -> None:
+    def __init__(
+        self, settings: RedactionSettings | None = None, policy_path: str | Path | None = None
+    ) -> None:
         self.settings = settings or RedactionSettings()
-        self._analyzer, self.ner_active = build_analyzer(self.settings)
-        self._entities = [e for e in DEFAULT_ENTITIES if self._supported(e)]
+        self._engine = Engine(self.settings)
+        self.ner_active = self._engine.ner_active
+        known = self._engine.supported | {_SECRET_ENTITY}
+        self.policies = PolicySet(policy_path or self.settings.policy_path, known_entities=known)
         self._cache: OrderedDict[bytes, tuple[str, tuple[tuple[str, int], ...]]] = OrderedDict()
         self._lock = threading.Lock()
+        self._counts = Counter[str]()
+        self._pool = AnalysisPool(self.settings) if self.settings.process_pool else None
 
-    def _supported(self, entity: str) -> bool:
-        return entity in self._analyzer.get_supported_entities(language="en")
+    @property
+    def stats(self) -> RedactionStats:
+        with self._lock:
+            c = self._counts
+            return RedactionStats(c["items"], c["analysed"], c["cache_hits"], c["failures"])
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
 
     def policy_version(self, tenant_id: str = "default") -> str:
-        return POLICY_VERSION
+        return self.policies.get(tenant_id).version
 
     def redact_text(self, text: str, tenant_id: str = "default") -> RedactionOutcome:
-        counts: Counter[str] = Counter()
-        redacted = self._redact_str(text, counts)
-        return RedactionOutcome(redacted, dict(counts), "ok", self.policy_version(tenant_id))
+        """Redact one text as text (a JSON-looking string is still redacted field by field)."""
+        return self.redact_many([(tenant_id, text)])[0]
 
     def redact_value(self, value: Any, tenant_id: str = "default") -> RedactionOutcome:
         """Redact every string leaf of a JSON-like value; keys are kept, values redacted."""
-        counts: Counter[str] = Counter()
-        redacted = self._walk(value, counts)
-        return RedactionOutcome(redacted, dict(counts), "ok", self.policy_version(tenant_id))
+        return self.redact_many([(tenant_id, value)])[0]
 
     def redact_many(self, items: Sequence[tuple[str, Any]]) -> list[RedactionOutcome]:
-        """Redact (tenant_id, value) pairs. Fails closed per item: an error yields a placeholder."""
-        outcomes = []
+        """Redact (tenant_id, value) pairs in one batch. Fails closed per item."""
+        plans: list[tuple[TenantPolicy, Any, list[str]] | BaseException] = []
         for tenant_id, value in items:
             try:
-                outcomes.append(self.redact_value(value, tenant_id))
-            except Exception as exc:  # noqa: BLE001 - fail closed: never let the raw value through
-                reason = f"redaction failed: {type(exc).__name__}"
-                log.error("redaction: %s (value withheld)", reason)
-                outcomes.append(RedactionOutcome(f"<{reason}>", {}, f"failed: {reason}", self.policy_version(tenant_id)))
+                policy = self.policies.get(tenant_id)
+                texts: list[str] = []
+                tree = st.split(value, policy.sensitive_keys, texts)
+                plans.append((policy, tree, [self._prepare(t, policy) for t in texts]))
+            except Exception as exc:  # noqa: BLE001 - fail closed: the item becomes a placeholder
+                plans.append(exc)
+        results = self._analyse_all([p for p in plans if not isinstance(p, BaseException)])
+        outcomes = []
+        for (tenant_id, _), plan in zip(items, plans, strict=True):
+            if isinstance(plan, BaseException):
+                outcomes.append(self._failed(tenant_id, plan))
+                continue
+            policy, tree, texts = plan
+            try:
+                counts: Counter[str] = Counter()
+                redacted = []
+                for text in texts:
+                    hit = results[self._key(policy, text)]
+                    if isinstance(hit, BaseException):
+                        raise hit
+                    redacted.append(hit[0])
+                    counts.update(dict(hit[1]))
+                secrets = st.count_secrets(tree)
+                if secrets:
+                    counts[_SECRET_ENTITY] += secrets
+                value = st.join(tree, redacted, partial(render, policy, _SECRET_ENTITY))
+                outcomes.append(RedactionOutcome(value, dict(counts), "ok", policy.version))
+            except Exception as exc:  # noqa: BLE001 - fail closed per item
+                outcomes.append(self._failed(tenant_id, exc))
+        with self._lock:
+            self._counts["items"] += len(items)
         return outcomes
 
-    def _walk(self, value: Any, counts: Counter[str]) -> Any:
-        if isinstance(value, str):
-            return self._redact_str(value, counts)
-        if isinstance(value, dict):
-            return {key: self._walk(item, counts) for key, item in value.items()}
-        if isinstance(value, list | tuple):
-            return [self._walk(item, counts) for item in value]
-        return value
-
-    def _redact_str(self, text: str, counts: Counter[str]) -> str:
-        if len(text) < 3 or text.isdigit() and len(text) < 6:
-            return text
-        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    def _failed(self, tenant_id: str, exc: BaseException) -> RedactionOutcome:
+        # The reason is the exception's type only: messages may quote the analysed text.
+        reason = f"redaction failed: {type(exc).__name__}"
+        log.error("redaction: %s for tenant %s (value withheld)", reason, tenant_id)
         with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-        if hit is None:
-            hit = self._analyze(text)
-            if self.settings.cache_size:
-                with self._lock:
-                    self._cache[key] = hit
-                    if len(self._cache) > self.settings.cache_size:
-                        self._cache.popitem(last=False)
-        for entity, n in hit[1]:
-            counts[entity] += n
-        return hit[0]
+            self._counts["failures"] += 1
+        try:
+            version = self.policy_version(tenant_id)
+        except Exception:  # noqa: BLE001 - a broken policy must still yield a placeholder
+            version = "unknown"
+        return RedactionOutcome(f"<{reason}>", {}, f"failed: {reason}", version)
 
-    def _analyze(self, text: str) -> tuple[str, tuple[tuple[str, int], ...]]:
-        results = self._analyzer.analyze(
-            text=text, language="en", entities=self._entities, score_threshold=self.settings.score_threshold
-        )
-        if not results:
-            return text, ()
-        # Keep the widest, then highest-scoring, finding where spans overlap.
-        spans = sorted(results, key=lambda r: (r.start, -(r.end - r.start), -r.score))
-        merged: list[tuple[int, int, str]] = []
-        for r in spans:
-            if merged and r.start < merged[-1][1]:
-                start, end, entity = merged[-1]
-                merged[-1] = (start, max(end, r.end), entity)
+    @staticmethod
+    def _prepare(text: str, policy: TenantPolicy) -> str:
+        if len(text) > policy.max_chars:
+            return text[: policy.max_chars] + _TRUNCATED.format(n=len(text) - policy.max_chars)
+        return text
+
+    @staticmethod
+    def _key(policy: TenantPolicy, text: str) -> bytes:
+        h = hashlib.blake2b(digest_size=16)
+        # Pseudonyms differ per tenant, so the tenant is part of the key whenever they are in use.
+        h.update(f"{policy.version}\0{policy.tenant_id if policy.needs_pseudonym else ''}\0".encode())
+        h.update(text.encode("utf-8", "surrogatepass"))
+        return h.digest()
+
+    def _analyse_all(
+        self, plans: list[tuple[TenantPolicy, Any, list[str]]]
+    ) -> dict[bytes, tuple[str, tuple[tuple[str, int], ...]] | BaseException]:
+        results: dict[bytes, tuple[str, tuple[tuple[str, int], ...]] | BaseException] = {}
+        todo: dict[bytes, tuple[TenantPolicy, str]] = {}
+        hits = 0
+        with self._lock:
+            for policy, _, texts in plans:
+                for text in texts:
+                    key = self._key(policy, text)
+                    if key in results or key in todo:
+                        hits += 1
+                        continue
+                    if len(text) < 3 or (text.startswith(_BINARY_PREFIX) and ";base64," in text[:100]):
+                        results[key] = (text, ())
+                        continue
+                    hit = self._cache.get(key)
+                    if hit is not None:
+                        self._cache.move_to_end(key)
+                        results[key] = hit
+                        hits += 1
+                    else:
+                        todo[key] = (policy, text)
+            self._counts["cache_hits"] += hits
+            self._counts["analysed"] += len(todo)
+        if not todo:
+            return results
+        keys = list(todo)
+        jobs = [(todo[k][1], todo[k][0].entities) for k in keys]
+        if self._pool is not None and len(jobs) >= self.settings.pool_min_items:
+            found = self._pool.analyze(jobs)
+        else:
+            found = self._engine.analyze_batch(jobs)
+        fresh = {}
+        for key, findings in zip(keys, found, strict=True):
+            if isinstance(findings, BaseException):
+                results[key] = findings
                 continue
-            merged.append((r.start, r.end, r.entity_type))
-        out, cursor = [], 0
-        found: Counter[str] = Counter()
-        for start, end, entity in merged:
-            out.append(text[cursor:start])
-            out.append(f"<{entity}>")
-            found[entity] += 1
-            cursor = end
-        out.append(text[cursor:])
-        return "".join(out), tuple(sorted(found.items()))
+            policy, text = todo[key]
+            redacted, counts = apply(policy, text, findings)
+            results[key] = fresh[key] = (redacted, tuple(sorted(counts.items())))
+        if self.settings.cache_size and fresh:
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > self.settings.cache_size:
+                    self._cache.popitem(last=False)
+        return results
+
+    def find_many(self, texts: Sequence[str], tenant_id: str = "default") -> list[list[Finding]]:
+        """The merged findings each text would have redacted under the tenant's policy (for evaluation)."""
+        policy = self.policies.get(tenant_id)
+        found = self._engine.analyze_batch([(t, policy.entities) for t in texts])
+        out = []
+        for text, findings in zip(texts, found, strict=True):
+            if isinstance(findings, BaseException):
+                raise findings
+            out.append(merge(kept(policy, text, findings)))
+        return out

@@ -24,6 +24,16 @@ def store_dsn(tmp_path: Path) -> str:
     return f"chdb://{tmp_path / 'store'}"
 
 
+@pytest.fixture
+def store(store_dsn: str) -> Iterator[object]:
+    """A fresh chdb store, closed at teardown: chdb serves one path per process at a time."""
+    from collector import Store
+
+    opened = Store.open(store_dsn)
+    yield opened
+    opened.close()
+
+
 @pytest.fixture(scope="module")
 def module_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A chdb store shared by the tests of one module (a chdb path has one owner process)."""

@@ -56,9 +56,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="SIZE",
         help="stop the query when it needs more memory than this, e.g. 512M (default 2G)",
     )
-    parser.add_argument(
-        "--max-rows", type=int, default=0, metavar="N", help="fail if the result has more than N rows"
-    )
+    parser.add_argument("--max-rows", type=int, default=0, metavar="N", help="fail if the result has more than N rows")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -32,9 +32,7 @@ __all__ = [
 ]
 
 # Generators only: every other table function reaches files, URLs, other servers or Python objects.
-ALLOWED_TABLE_FUNCTIONS = frozenset(
-    {"numbers", "numbers_mt", "zeros", "zeros_mt", "values", "generate_series"}
-)
+ALLOWED_TABLE_FUNCTIONS = frozenset({"numbers", "numbers_mt", "zeros", "zeros_mt", "values", "generate_series"})
 # Scalar functions with side channels to the filesystem or network.
 _DENIED_FUNCTIONS = frozenset({"file", "url", "s3", "remote", "remotesecure", "executable", "input"})
 _ONLY = "only SELECT, WITH, SHOW, DESCRIBE and EXPLAIN are allowed"
@@ -165,9 +163,7 @@ def _ast_check(nodes: list[_Node]) -> None:
             name = node.name.lower()
             in_from = parent is not None and parent.kind == "TableExpression"
             if name in _DENIED_FUNCTIONS or (in_from and name not in ALLOWED_TABLE_FUNCTIONS):
-                raise ReadOnlyViolation(
-                    f"function {node.name}() is not allowed: it reads outside the audit store"
-                )
+                raise ReadOnlyViolation(f"function {node.name}() is not allowed: it reads outside the audit store")
         if node.kind in _DENIED_NODES or node.kind.startswith(("Alter", "Create", "Drop")):
             raise ReadOnlyViolation(f"{node.kind} is not allowed in a read-only query")
         parents.append(node)
@@ -199,7 +195,6 @@ def explain_with(query: Callable[..., tuple[list[str], list[tuple[Any, ...]]]]) 
         return [str(row[0]) for row in rows]
 
     return explain
-
 
 
 def _server_message(text: str) -> str:
@@ -240,7 +235,6 @@ def run_read_only(
             ) from None
         if "memory limit" in text.lower():
             raise QueryError(
-                f"query stopped at the memory limit of {limits.max_memory_bytes} bytes "
-                "(raise it with --max-memory)"
+                f"query stopped at the memory limit of {limits.max_memory_bytes} bytes (raise it with --max-memory)"
             ) from None
         raise QueryError(_server_message(text)) from None

@@ -31,10 +31,9 @@ def app_log() -> Iterator[tuple[io.StringIO, logging.Handler]]:
 
 
 async def test_hook_enabling_event_loggers_does_not_leak_into_app_handlers(
-    app_log: tuple[io.StringIO, logging.Handler], store_dsn: str, redactor: object
+    app_log: tuple[io.StringIO, logging.Handler], store: Store, redactor: object
 ) -> None:
     stream, _ = app_log
-    store = Store.open(store_dsn)
     hook = make_hook(store, redactor)
     assert logging.getLogger("autogen_core.events").isEnabledFor(logging.INFO)  # we capture at INFO
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
@@ -46,7 +45,6 @@ async def test_hook_enabling_event_loggers_does_not_leak_into_app_handlers(
     # Warnings the app would have seen before still reach it.
     logging.getLogger("autogen_core.events").warning("a warning the app should still see")
     assert "a warning the app should still see" in stream.getvalue()
-    store.close()
 
 
 def test_content_free_filter_keeps_the_kind_and_drops_the_content(

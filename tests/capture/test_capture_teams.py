@@ -28,8 +28,7 @@ def _rows(store: Store, sql: str, **params: object) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("team_type", sorted(TEAM_BUILDERS))
-async def test_team_run_is_captured_with_inner_messages(team_type: str, store_dsn: str, redactor: object) -> None:
-    store = Store.open(store_dsn)
+async def test_team_run_is_captured_with_inner_messages(team_type: str, store: Store, redactor: object) -> None:
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()
@@ -60,11 +59,9 @@ async def test_team_run_is_captured_with_inner_messages(team_type: str, store_ds
     assert task["status"] in ("normal", "abnormal")
     assert task["stop_reason"] == (result.stop_reason or "")
     assert task["message_count"] == len(result.messages)
-    store.close()
 
 
-async def test_round_robin_tool_call_has_arguments_result_and_latency(store_dsn: str, redactor: object) -> None:
-    store = Store.open(store_dsn)
+async def test_round_robin_tool_call_has_arguments_result_and_latency(store: Store, redactor: object) -> None:
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()
@@ -78,13 +75,10 @@ async def test_round_robin_tool_call_has_arguments_result_and_latency(store_dsn:
     assert tool["tool_name"] == "get_order"
     assert "T-9" in str(tool["content"]) and "shipped" in str(tool["content"])
     assert float(tool["duration_ms"]) > 0  # type: ignore[arg-type]
-    store.close()
 
 
-async def test_custom_events_and_metadata_attribution(store_dsn: str, redactor: object) -> None:
+async def test_custom_events_and_metadata_attribution(store: Store, redactor: object) -> None:
     from autogen_agentchat.messages import TextMessage
-
-    store = Store.open(store_dsn)
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()
@@ -108,7 +102,6 @@ async def test_custom_events_and_metadata_attribution(store_dsn: str, redactor: 
     assert meta_rows == [{"tenant_id": "globex", "user_id": "u-9"}]
     (t,) = _rows(store, "SELECT status, message_count FROM tasks FINAL WHERE correlation_id = 'corr-meta'")
     assert t["status"] == "normal" and int(t["message_count"]) > 0  # type: ignore[call-overload]
-    store.close()
 
 
 @dataclass
@@ -126,8 +119,7 @@ class Worker(RoutedAgent):
         await self.publish_message(Job(f"done: {message.text}"), topic_id=TopicId("results", self.id.key))
 
 
-async def test_plain_core_agents_by_source_convention_and_core_task(store_dsn: str, redactor: object) -> None:
-    store = Store.open(store_dsn)
+async def test_plain_core_agents_by_source_convention_and_core_task(store: Store, redactor: object) -> None:
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     await Worker.register(runtime, "worker", lambda: Worker())
@@ -151,4 +143,3 @@ async def test_plain_core_agents_by_source_convention_and_core_task(store_dsn: s
     )
     assert {r["tenant_id"] for r in rows} == {"initech"} and {r["user_id"] for r in rows} == {"u-5"}
     assert {"task_start", "publish", "send", "task_unfinished"} <= {r["kind"] for r in rows}
-    store.close()

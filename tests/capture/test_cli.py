@@ -42,8 +42,10 @@ def test_clear_errors_for_bad_dsn_and_bad_sql(tmp_path: Path) -> None:
     bad_dsn = cli("--dsn", "postgres://x", "sql", "SELECT 1", cwd=tmp_path)
     assert bad_dsn.returncode == 2 and "unsupported store DSN scheme 'postgres'" in bad_dsn.stderr
     assert "Traceback" not in bad_dsn.stderr
-    bad_sql = cli("--dsn", f"chdb://{tmp_path / 's'}", "sql", "SELEC 1", cwd=tmp_path)
-    assert bad_sql.returncode == 2 and "Syntax error" in bad_sql.stderr and "Traceback" not in bad_sql.stderr
+    bad_sql = cli("--dsn", f"chdb://{tmp_path / 's'}", "sql", "SELECT FROM WHERE", cwd=tmp_path)
+    assert bad_sql.returncode == 2 and "syntax error" in bad_sql.stderr.lower() and "Traceback" not in bad_sql.stderr
+    not_select = cli("--dsn", f"chdb://{tmp_path / 's'}", "sql", "DROP TABLE events", cwd=tmp_path)
+    assert not_select.returncode == 2 and "only SELECT" in not_select.stderr
     server_down = cli("--dsn", "http://default:secretpw@127.0.0.1:9/default", "sql", "SELECT 1", cwd=tmp_path)
     assert server_down.returncode == 2 and "secretpw" not in server_down.stderr
     assert "cannot open store http://default:***@127.0.0.1:9/default" in server_down.stderr

@@ -16,9 +16,8 @@ RUNS = 24
 
 
 async def test_24_concurrent_runs_across_4_tenants_have_zero_misattributed_rows(
-    store_dsn: str, redactor: object
+    store: Store, redactor: object
 ) -> None:
-    store = Store.open(store_dsn)
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()
@@ -61,4 +60,3 @@ async def test_24_concurrent_runs_across_4_tenants_have_zero_misattributed_rows(
     assert all(row[1:] == (1, 1, 1) for row in per_task), per_task
     _, tasks = store.query("SELECT tenant_id, count() FROM tasks FINAL GROUP BY tenant_id ORDER BY tenant_id")
     assert tasks == [(t, RUNS // len(TENANTS)) for t in TENANTS]
-    store.close()

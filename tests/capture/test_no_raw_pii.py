@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
 
 import pytest
 
@@ -24,7 +25,7 @@ def planted_values() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Store:
+def demo_store(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Iterator[Store]:
     store = Store.open(f"chdb://{tmp_path_factory.mktemp('pii') / 'store'}")
 
     async def record() -> bool:
@@ -33,7 +34,8 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> St
         return await hook.aclose()
 
     assert asyncio.run(record())
-    return store
+    yield store
+    store.close()
 
 
 def string_columns(store: Store) -> list[tuple[str, str]]:

@@ -61,9 +61,8 @@ class Echo(BaseAgent):
 
 
 async def test_unserializable_message_and_raising_handler_keep_runtime_and_events(
-    store_dsn: str, redactor: object
+    store: Store, redactor: object
 ) -> None:
-    store = Store.open(store_dsn)
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     await Echo.register(runtime, "echo", lambda: Echo())
@@ -97,13 +96,10 @@ async def test_unserializable_message_and_raising_handler_keep_runtime_and_event
                    '"__placeholder__":"max-depth"', "[truncated"):  # fmt: skip
         assert marker in weird["payload"], marker
     assert "SHOULDNEVERBESTORED" not in "".join(str(e["payload"]) for e in events)
-    store.close()
 
 
-async def test_team_that_raises_is_marked_error_and_runtime_goes_on(store_dsn: str, redactor: object) -> None:
+async def test_team_that_raises_is_marked_error_and_runtime_goes_on(store: Store, redactor: object) -> None:
     from collector._demo_models import LoggingReplayClient
-
-    store = Store.open(store_dsn)
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()
@@ -128,11 +124,9 @@ async def test_team_that_raises_is_marked_error_and_runtime_goes_on(store_dsn: s
         parameters={"c": failed.correlation_id},
     )
     assert errs[0][0] == 1
-    store.close()
 
 
-async def test_aclose_leaves_nothing_unwritten(store_dsn: str, redactor: object) -> None:
-    store = Store.open(store_dsn)
+async def test_aclose_leaves_nothing_unwritten(store: Store, redactor: object) -> None:
     # A long batch interval: without a real flush, events would still sit in the queue.
     hook = make_hook(store, redactor, batch_interval_s=60.0, batch_max_events=100_000)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
@@ -147,4 +141,3 @@ async def test_aclose_leaves_nothing_unwritten(store_dsn: str, redactor: object)
     assert stats.lost == 0 and stats.queued == 0 and stats.written == stats.accepted
     _, rows = store.query("SELECT count() FROM events")
     assert rows[0][0] == stats.accepted
-    store.close()

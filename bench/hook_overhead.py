@@ -1,0 +1,201 @@
+"""What the hook costs the agents: wall time of the same team workload under several set-ups.
+
+Configurations, interleaved round by round (a fresh runtime per batch of concurrent teams):
+  none        no intervention handler
+  capture     our hook; the pipeline worker held off until the timed section ends (hook + queue cost)
+  total       our hook with the in-process pipeline redacting and writing to chdb concurrently
+  otel        AutoGen's built-in runtime tracing: BatchSpanProcessor + OTLP/HTTP exporter to a local receiver
+  naive       a handler that logs every message inline as JSON
+
+Prints per configuration the median wall time and its ratio to `none`, then the time spent inside
+our handler per call (median, p99) from an instrumented run, and the events accepted vs written.
+
+    python bench/hook_overhead.py [--rounds 7] [--teams 8] [--batches 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+from autogen_core import AgentId, DefaultInterventionHandler, MessageContext, SingleThreadedAgentRuntime
+
+from collector import AuditHook, AuditSettings, Store, build_pipeline
+from collector._demo import PERSONAS, build_team, task_text
+
+logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
+logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+
+
+class NaiveJsonLogger(DefaultInterventionHandler):
+    """What many apps do first: json-dump every message into a log, inline on the dispatch loop."""
+
+    def __init__(self) -> None:
+        self.log = logging.getLogger("bench.naive")
+        self.log.propagate = False
+        self.log.setLevel(logging.INFO)
+        self.log.addHandler(logging.FileHandler(os.devnull))
+
+    def _dump(self, message: Any) -> None:
+        dump = getattr(message, "model_dump", None)
+        body = dump(mode="json") if callable(dump) else repr(message)
+        self.log.info(json.dumps({"type": type(message).__name__, "body": body}, default=str))
+
+    async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
+        self._dump(message)
+        return message
+
+    async def on_publish(self, message: Any, *, message_context: MessageContext) -> Any:
+        self._dump(message)
+        return message
+
+    async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any:
+        self._dump(message)
+        return message
+
+
+class TimedHook(AuditHook):
+    """Our hook with the time of each call recorded, for the per-call figures only."""
+
+    samples: list[int]
+
+    async def on_send(self, message: Any, **kw: Any) -> Any:
+        t = time.perf_counter_ns()
+        out = await super().on_send(message, **kw)
+        self.samples.append(time.perf_counter_ns() - t)
+        return out
+
+    async def on_publish(self, message: Any, **kw: Any) -> Any:
+        t = time.perf_counter_ns()
+        out = await super().on_publish(message, **kw)
+        self.samples.append(time.perf_counter_ns() - t)
+        return out
+
+    async def on_response(self, message: Any, **kw: Any) -> Any:
+        t = time.perf_counter_ns()
+        out = await super().on_response(message, **kw)
+        self.samples.append(time.perf_counter_ns() - t)
+        return out
+
+
+async def workload(make_runtime: Callable[[], SingleThreadedAgentRuntime], hook: AuditHook | None, teams: int,
+                   batches: int) -> float:  # fmt: skip
+    """Run `batches` batches of `teams` concurrent teams; returns the wall time in seconds."""
+    start = time.perf_counter()
+    for b in range(batches):
+        runtime = make_runtime()
+        runtime.start()
+
+        async def one(i: int, runtime: SingleThreadedAgentRuntime = runtime) -> None:
+            p = PERSONAS[i % len(PERSONAS)]
+            team = build_team(runtime, p, abnormal=False, broken_tool=False)
+            if hook is None:
+                await team.run(task=task_text(p))
+                return
+            async with hook.task(team, tenant_id=f"t{i % 4}") as task:
+                task.record_result(await team.run(task=task_text(p)))
+
+        await asyncio.gather(*(one(b * teams + i) for i in range(teams)))
+        await runtime.stop_when_idle()
+    return time.perf_counter() - start
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--teams", type=int, default=8)
+    parser.add_argument("--batches", type=int, default=4)
+    args = parser.parse_args()
+
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from redaction import Redactor
+
+    port = free_port()
+    receiver = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_otlp_sink.py")), str(port)])
+    tmp = tempfile.mkdtemp(prefix="hook-bench-")
+    store = Store.open(f"chdb://{tmp}/store")
+    redactor = Redactor()
+    held = AuditSettings(store_dsn=store.dsn, batch_interval_s=3600, batch_max_events=10**9, queue_max_events=10**7)
+    live = AuditSettings(store_dsn=store.dsn)
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{port}/v1/traces")))
+    naive = NaiveJsonLogger()
+    capture_hook = AuditHook(build_pipeline(held, store=store, redactor=redactor), held)
+    total_hook = AuditHook(build_pipeline(live, store=store, redactor=redactor), live)
+    timed_hook = TimedHook(build_pipeline(held, store=store, redactor=redactor), held)
+    timed_hook.samples = []
+
+    configs: dict[str, tuple[Callable[[], SingleThreadedAgentRuntime], AuditHook | None]] = {
+        "none": (lambda: SingleThreadedAgentRuntime(), None),
+        "capture": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[capture_hook]), capture_hook),
+        "total": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[total_hook]), total_hook),
+        "otel": (lambda: SingleThreadedAgentRuntime(tracer_provider=provider), None),
+        "naive": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[naive]), None),
+    }
+    times: dict[str, list[float]] = {name: [] for name in configs}
+    drain_s: list[float] = []
+    try:
+        asyncio.run(workload(configs["none"][0], None, args.teams, 1))  # warm-up: imports, caches
+        for _ in range(args.rounds):
+            for name, (make_runtime, hook) in configs.items():
+                times[name].append(asyncio.run(workload(make_runtime, hook, args.teams, args.batches)))
+                if name == "capture":
+                    t = time.perf_counter()
+                    capture_hook.flush(600)  # the pipeline drains after the timed section
+                    drain_s.append(time.perf_counter() - t)
+            provider.force_flush()
+        asyncio.run(workload(lambda: SingleThreadedAgentRuntime(intervention_handlers=[timed_hook]), timed_hook,
+                             args.teams, args.batches))  # fmt: skip
+        timed_hook.flush(600)
+        for hook in (capture_hook, total_hook, timed_hook):
+            asyncio.run(hook.aclose(600))
+    finally:
+        provider.shutdown()
+        receiver.kill()
+
+    base = statistics.median(times["none"])
+    runs = args.teams * args.batches
+    print(f"workload: {runs} RoundRobinGroupChat runs per sample ({args.teams} concurrent x {args.batches} "
+          f"fresh runtimes), {args.rounds} interleaved rounds")  # fmt: skip
+    print(f"{'config':<9} {'median s':>9} {'ratio':>7}")
+    for name, samples in times.items():
+        median = statistics.median(samples)
+        print(f"{name:<9} {median:>9.3f} {median / base:>6.2f}x")
+    samples = sorted(timed_hook.samples)
+    p99 = samples[int(len(samples) * 0.99) - 1]
+    print(f"inside our handler: {len(samples)} calls, median {statistics.median(samples) / 1000:.2f} us, "
+          f"p99 {p99 / 1000:.2f} us")  # fmt: skip
+    print(f"capture drain after timed section: median {statistics.median(drain_s):.2f} s")
+    for label, hook in (("capture", capture_hook), ("total", total_hook), ("timed", timed_hook)):
+        s = hook.sink.stats()
+        print(f"{label}: accepted={s.accepted} written={s.written} lost={s.lost}")
+    _, rows = store.query("SELECT count(), uniqExact(event_id) FROM events")
+    print(f"store: rows={rows[0][0]} distinct_event_ids={rows[0][1]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Split JSON-like values into the strings to analyse, and put the redacted strings back.
+
+Keys are kept and values are redacted one by one: a tool call's arguments, a tool result, a
+multimodal message's parts, and a string that is itself a JSON object or array (parsed, redacted
+field by field, re-serialized). A value under a sensitive key (``password``, ``api_key``) is a
+secret whatever it looks like.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+_MAX_DEPTH = 64
+
+# Values that are structure, not content: the type tags and placeholders of the collector's
+# serializer, message ids and timestamps. Each is kept only when it has the exact shape expected
+# under its key, so a user's own {"id": "jane@example.com"} is still analysed. NER otherwise
+# mangles them ("max-depth" became <PERSON>) and spends most of its time on them.
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,80}")
+_UUID_OR_HEX = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}|[0-9a-f]{16,64}"
+)
+_ISO_TS = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
+_MESSAGE_TYPE = re.compile(r"[A-Z][A-Za-z]{2,60}(?:Message|Event|Result|Request|Response|Call|Start|Termination)")
+STRUCTURAL: dict[str, re.Pattern[str]] = {
+    "__type__": _IDENT,
+    "__placeholder__": _IDENT,
+    "type": _MESSAGE_TYPE,
+    "id": _UUID_OR_HEX,
+    "message_id": _UUID_OR_HEX,
+    "created_at": _ISO_TS,
+}
+
+
+def _structural(key: Any, item: Any) -> bool:
+    pattern = STRUCTURAL.get(key) if isinstance(key, str) else None
+    return pattern is not None and isinstance(item, str) and pattern.fullmatch(item) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    index: int  # position in the item's list of strings to analyse
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A value under a sensitive key: replaced whole, never analysed."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class JsonText:
+    tree: Any  # the parsed JSON, with Leaf/Secret nodes in place of strings
+
+
+def is_json_text(text: str) -> bool:
+    stripped = text.strip()
+    return len(stripped) >= 2 and (stripped[0], stripped[-1]) in (("{", "}"), ("[", "]"))
+
+
+def split(value: Any, sensitive_keys: frozenset[str], texts: list[str], depth: int = 0) -> Any:
+    """Return ``value`` with every string replaced by a node; the strings are appended to ``texts``."""
+    if depth > _MAX_DEPTH:
+        return Secret("")  # deeper than any real message: withheld rather than analysed
+    if isinstance(value, str):
+        if is_json_text(value):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict | list):
+                return JsonText(split(parsed, sensitive_keys, texts, depth + 1))
+        texts.append(value)
+        return Leaf(len(texts) - 1)
+    if isinstance(value, dict):
+        return {
+            key: item if _structural(key, item) else
+            Secret(str(item)) if _sensitive(key, item, sensitive_keys) else
+            split(item, sensitive_keys, texts, depth + 1)
+            for key, item in value.items()
+        }  # fmt: skip
+    if isinstance(value, list | tuple):
+        return [split(item, sensitive_keys, texts, depth + 1) for item in value]
+    return value
+
+
+def _sensitive(key: Any, item: Any, sensitive_keys: frozenset[str]) -> bool:
+    if not isinstance(key, str) or isinstance(item, dict | list | bool) or item is None or item == "":
+        return False
+    return key.casefold().replace("-", "_") in sensitive_keys
+
+
+def join(tree: Any, redacted: list[str], secret: Callable[[str], str]) -> Any:
+    """Rebuild the value from the nodes and the redacted strings."""
+    if isinstance(tree, Leaf):
+        return redacted[tree.index]
+    if isinstance(tree, Secret):
+        return secret(tree.value)
+    if isinstance(tree, JsonText):
+        return json.dumps(join(tree.tree, redacted, secret), ensure_ascii=False)
+    if isinstance(tree, dict):
+        return {key: join(item, redacted, secret) for key, item in tree.items()}
+    if isinstance(tree, list):
+        return [join(item, redacted, secret) for item in tree]
+    return tree
+
+
+def count_secrets(tree: Any) -> int:
+    if isinstance(tree, Secret):
+        return 1
+    if isinstance(tree, JsonText):
+        return count_secrets(tree.tree)
+    if isinstance(tree, dict):
+        return sum(count_secrets(v) for v in tree.values())
+    if isinstance(tree, list):
+        return sum(count_secrets(v) for v in tree)
+    return 0

@@ -1,0 +1,26 @@
+"""Structural values (type tags, ids, timestamps) are kept; look-alikes under those keys are not."""
+
+from __future__ import annotations
+
+from redaction import Redactor
+
+
+def test_structural_values_are_kept_verbatim(redactor: Redactor) -> None:
+    value = {
+        "__type__": "TextMessage",
+        "__placeholder__": "max-depth",
+        "type": "ToolCallRequestEvent",
+        "id": "68dbc252-15ff-426d-bb0f-90027a54f314",
+        "created_at": "2026-11-26T16:39:04.126047+00:00",
+        "content": "Call Jane Doe at jane.doe@example.com",
+    }
+    out = redactor.redact_value(value, "acme").value
+    assert {k: out[k] for k in value if k != "content"} == {k: v for k, v in value.items() if k != "content"}
+    assert "jane.doe@example.com" not in out["content"] and "<EMAIL_ADDRESS>" in out["content"]
+
+
+def test_pii_under_structural_keys_is_still_redacted(redactor: Redactor) -> None:
+    value = {"id": "jane.doe@example.com", "type": "Jane Doe", "created_at": "call +44 20 7946 0958"}
+    out = redactor.redact_value(value, "acme").value
+    assert out["id"] == "<EMAIL_ADDRESS>"
+    assert "7946" not in out["created_at"]
