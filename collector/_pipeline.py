@@ -87,6 +87,9 @@ class AuditPipeline:
              "spool_rejections"),
             0,
         )  # fmt: skip
+        # Batches a previous process left are replayed first; flush and shutdown wait for them too.
+        for leftover in self._spool.pending():
+            self._unacked[leftover.batch_id] = None
         self.metrics = PipelineMetrics(
             SpoolGauges(
                 queue_depth=lambda: len(self._queue) + len(self._overflow),
@@ -107,6 +110,10 @@ class AuditPipeline:
         )
         self._thread = threading.Thread(target=self._run, name="autogen-audit-pipeline", daemon=True)
         self._thread.start()
+
+    @property
+    def settings(self) -> AuditSettings:
+        return self._settings
 
     # -- hot path -------------------------------------------------------------------------
     def submit(self, event: CapturedEvent) -> bool:
@@ -171,13 +178,17 @@ class AuditPipeline:
             if not self._cond.wait_for(lambda: self._flush_done >= generation, timeout):
                 return False
             todo = set(self._unacked)
-        self._writer.kick()
         return self._wait_acked(todo, deadline)
 
     def _wait_acked(self, todo: set[str], deadline: float) -> bool:
+        mark = self._writer.kick()
+
         def settled() -> bool:
             left = [t for t in todo if t in self._unacked]
-            return not left or all(self._writer.is_parked(t) for t in left)
+            if not left:
+                return True
+            # Parked batches got their extra attempt in a pass after the kick: they stay in the spool.
+            return self._writer.passes_since(mark) and all(self._writer.is_parked(t) for t in left)
 
         with self._cond:
             while not settled():
@@ -202,7 +213,6 @@ class AuditPipeline:
         drained = not self._thread.is_alive() and not self._queue and not self._overflow
         with self._cond:
             todo = set(self._unacked)
-        self._writer.kick()
         self._wait_acked(todo, deadline)
         self._writer.stop(max(0.05, deadline - time.monotonic()))
         kept_in_memory = self._spool_direct_leftovers()

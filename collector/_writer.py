@@ -94,6 +94,8 @@ class SpoolWriter:
         self._last_error = ""
         self._last_log = 0.0
         self._failures = 0
+        self._passes = 0
+        self._unpark = False
         self._thread = threading.Thread(target=self._run, name="autogen-audit-writer", daemon=True)
         self._thread.start()
 
@@ -103,11 +105,17 @@ class SpoolWriter:
             self._data = True
             self._cv.notify_all()
 
-    def kick(self) -> None:
-        """Cut the current backoff short once (shutdown and flush want an attempt within their deadline)."""
+    def kick(self) -> int:
+        """Attempt everything now, parked batches included (flush and shutdown want a try within their
+        deadline). Returns a mark: ``passes_since(mark)`` is true once a full pass began after the kick."""
         with self._cv:
             self._kicked = True
+            self._unpark = True
             self._cv.notify_all()
+            return self._passes
+
+    def passes_since(self, mark: int) -> bool:
+        return self._passes > mark + 1
 
     def add_direct(self, batch: DirectBatch) -> None:
         self._direct.append(batch)
@@ -144,11 +152,15 @@ class SpoolWriter:
     def _run(self) -> None:
         delays: Iterator[float] | None = None
         while not self._stop:
+            if self._unpark:
+                self._unpark = False
+                self._parked = dict.fromkeys(self._parked, 0.0)
             try:
                 outcome = self._pass()
             except Exception:  # the writer must survive anything; batches stay in the spool
                 log.exception("collector: writer pass failed (content withheld); retrying")
                 outcome = "retryable"
+            self._passes += 1
             if outcome == "retryable":
                 delays = delays or self._policy.delays()
                 self._wait(next(delays), wake_on_data=False)
