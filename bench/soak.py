@@ -25,12 +25,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autogen_core import SingleThreadedAgentRuntime  # noqa: E402 - after the path set-up
-from clickhouse_connect.driver.exceptions import OperationalError  # noqa: E402
+from autogen_core import SingleThreadedAgentRuntime
+from clickhouse_connect.driver.exceptions import OperationalError
 
-from collector import AuditHook, AuditPipeline, AuditSettings, ClickHouseExporter, Store  # noqa: E402
-from collector._demo import PERSONAS, build_team, task_text  # noqa: E402
-from collector._records import RecordBuilder  # noqa: E402
+from collector import AuditHook, AuditPipeline, AuditSettings, ClickHouseExporter, Store
+from collector._demo import PERSONAS, build_team, task_text
+from collector._records import RecordBuilder
 
 
 class FlappingStore(Store):

@@ -20,12 +20,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from durable_testlib import FAST, FlakyStore  # noqa: E402 - the path is set up just above
+from durable_testlib import FAST, FlakyStore
 
-from collector import AuditHook, AuditPipeline, AuditSettings, CapturedEvent, ClickHouseExporter, Store  # noqa: E402
-from collector._demo import PERSONAS, build_team, task_text  # noqa: E402
-from collector._records import RecordBuilder  # noqa: E402
-from collector._signals import install_signal_handlers  # noqa: E402
+from collector import AuditHook, AuditPipeline, AuditSettings, CapturedEvent, ClickHouseExporter, Store
+from collector._demo import PERSONAS, build_team, task_text
+from collector._records import RecordBuilder
+from collector._signals import install_signal_handlers
 
 
 class DurableShipper:
