@@ -13,6 +13,7 @@ import logging
 import os
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from autogen_core import AgentId, DefaultInterventionHandler, DropMessage, MessageContext
@@ -22,6 +23,7 @@ from ._events import CapturedEvent, EventKind, TaskRef
 from ._log_capture import EventLogCapture, attach
 from ._scope import TaskScope, result_payload
 from ._settings import AuditSettings
+from ._standalone import standalone_task
 
 log = logging.getLogger("collector")
 
@@ -68,16 +70,28 @@ class AuditHook(DefaultInterventionHandler):
         self._last_activity: dict[tuple[str, str], int] = {}
         self.errors = 0
         self._closed = False
+        self._on_close: list[Callable[[], None]] = []
         self._log_capture = EventLogCapture(self._on_log_event)
         self._detach_logs = attach(self._log_capture) if self.settings.capture_loggers else None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> AuditHook:
         """Build the hook from AUDIT_* variables: in-process pipeline into AUDIT_STORE_DSN."""
-        from ._factory import build_sink
+        from ._factory import build_pipeline, build_sink
+        from ._store._client import Store
 
         settings = AuditSettings(**overrides)
-        return cls(build_sink(settings), settings)
+        if settings.sidecar_url:
+            return cls(build_sink(settings), settings)
+        store = Store.open(settings.store_dsn)
+        try:
+            hook = cls(build_pipeline(settings, store=store), settings)
+        except BaseException:
+            store.close()
+            raise
+        # The hook opened the store, so aclose() releases it (chDB serves one path per process).
+        hook._on_close.append(store.close)
+        return hook
 
     # -- tasks ----------------------------------------------------------------------------
     def task(
@@ -231,7 +245,7 @@ class AuditHook(DefaultInterventionHandler):
 
     def _on_log_event(self, kind: EventKind, agent: str, payload: Any) -> None:
         agent_type, _, key = agent.partition("/")
-        ctx = self._live.get(key) or self._attribution.lookup(key)
+        ctx = self._live.get(key) or (None if agent else standalone_task.get()) or self._attribution.lookup(key)
         now = time.time_ns()
         duration = 0
         if agent and kind in _TIMED_KINDS:
@@ -280,7 +294,10 @@ class AuditHook(DefaultInterventionHandler):
             self.emit_to(ctx, EventKind.TASK_UNFINISHED, {"__type__": "TaskUnfinished", "reason": "hook closed"})
             self._attribution.unregister(ctx)
         deadline = self.settings.flush_timeout_s if timeout is None else timeout
-        return await asyncio.to_thread(self.sink.shutdown, deadline)
+        complete = await asyncio.to_thread(self.sink.shutdown, deadline)
+        for close in self._on_close:
+            await asyncio.to_thread(close)
+        return complete
 
 
 def _start_payload(ref: TaskRef, via: str) -> dict[str, Any]:

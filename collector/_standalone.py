@@ -8,12 +8,18 @@ anchor itself, so a standalone agent's run shows up in the store like a team's.
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from ._events import EventKind
 
 if TYPE_CHECKING:
+    from ._attribution import TaskContext
     from ._hook import AuditHook
+
+# Without a runtime, agent.run() executes in the caller's context, so (unlike in intervention
+# handlers) a contextvar does reach the event loggers: it attributes their LLM and tool events.
+standalone_task: ContextVar[TaskContext | None] = ContextVar("autogen_audit_standalone_task", default=None)
 
 
 async def audited_run(
@@ -27,14 +33,15 @@ async def audited_run(
     **run_kwargs: Any,
 ) -> Any:
     """``await agent.run(task=task, **run_kwargs)``, recorded as one task; returns the TaskResult."""
-    # LLM and tool events logged inside agent.run() carry no agent id, so they are attributed by
-    # this key while the run lasts: concurrent standalone runs share the '' key and cannot be told
-    # apart; give each agent its own runtime-backed team if that matters.
     key = f"standalone:{getattr(agent, 'name', 'agent')}:{uuid.uuid4().hex}"
     async with hook.task(key, tenant_id=tenant_id, user_id=user_id, correlation_id=correlation_id) as scope:
         ctx = hook._attribution.live[key]
         hook.emit_to(ctx, EventKind.AGENTCHAT_EVENT, {"__type__": "Task", "content": task})
-        result = await agent.run(task=task, **run_kwargs)
+        token = standalone_task.set(ctx)
+        try:
+            result = await agent.run(task=task, **run_kwargs)
+        finally:
+            standalone_task.reset(token)
         for message in getattr(result, "messages", []):
             hook.emit_to(ctx, EventKind.AGENTCHAT_EVENT, message)
         scope.record_result(result)

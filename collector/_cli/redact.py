@@ -18,12 +18,8 @@ def add_parser(subparsers: Any) -> None:
         "the capture pipeline. With --jsonl each line is a JSON object whose `text` field is redacted.",
     )
     p.add_argument("--tenant", default="default", help="tenant whose policy applies (default: %(default)s)")
-    p.add_argument(
-        "--jsonl", action="store_true", help="input is JSON Lines; redact each line's `text` field"
-    )
-    p.add_argument(
-        "--policy", default=None, help="policy YAML file (default: REDACTION_POLICY_PATH or packaged)"
-    )
+    p.add_argument("--jsonl", action="store_true", help="input is JSON Lines; redact each line's `text` field")
+    p.add_argument("--policy", default=None, help="policy YAML file (default: REDACTION_POLICY_PATH or packaged)")
     p.set_defaults(func=run)
 
 

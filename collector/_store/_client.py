@@ -64,10 +64,16 @@ class Store:
             client = clickhouse_connect.get_client(dsn=dsn)
         except Exception as exc:
             text = str(exc)
-            if "Cannot lock file" in text or ("already" in text and "lock" in text):
+            if "already initialized with path" in text:
+                raise StoreError(
+                    f"cannot open {redact_dsn(dsn)}: this process already has another embedded store open "
+                    "(chDB serves one path per process; close it first)"
+                ) from exc
+            if "Cannot lock file" in text or "Error initializing EmbeddedServer" in text:
+                # chDB 4 reports a path locked by another process as a failed server start.
                 raise StoreLockedError(
                     f"the store {redact_dsn(dsn)} is owned by another process (a running "
-                    "`autogen-audit serve`?). Run the command through it: --via http://HOST:PORT"
+                    "`autogen-audit serve`? the CLI then goes through it automatically)"
                 ) from exc
             raise StoreError(f"cannot open store {redact_dsn(dsn)}: {type(exc).__name__}: {text[:300]}") from exc
         store = cls(client, dsn)
@@ -99,9 +105,10 @@ class Store:
         try:
             with self._lock:
                 result = self._client.query(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
+                # Rows are materialized lazily by clickhouse-connect: read them under the lock too.
+                return list(result.column_names), [tuple(row) for row in result.result_rows]
         except Exception as exc:
             raise QueryError(_first_line(exc)) from exc
-        return list(result.column_names), [tuple(row) for row in result.result_rows]
 
     def command(self, sql: str, settings: Mapping[str, Any] | None = None) -> Any:
         try:

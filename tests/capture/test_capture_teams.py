@@ -79,6 +79,7 @@ async def test_round_robin_tool_call_has_arguments_result_and_latency(store: Sto
 
 async def test_custom_events_and_metadata_attribution(store: Store, redactor: object) -> None:
     from autogen_agentchat.messages import TextMessage
+
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()

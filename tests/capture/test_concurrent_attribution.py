@@ -15,9 +15,7 @@ TENANTS = ["acme", "globex", "initech", "umbrella"]
 RUNS = 24
 
 
-async def test_24_concurrent_runs_across_4_tenants_have_zero_misattributed_rows(
-    store: Store, redactor: object
-) -> None:
+async def test_24_concurrent_runs_across_4_tenants_have_zero_misattributed_rows(store: Store, redactor: object) -> None:
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()

@@ -100,6 +100,7 @@ async def test_unserializable_message_and_raising_handler_keep_runtime_and_event
 
 async def test_team_that_raises_is_marked_error_and_runtime_goes_on(store: Store, redactor: object) -> None:
     from collector._demo_models import LoggingReplayClient
+
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()

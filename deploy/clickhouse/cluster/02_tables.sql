@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS audit.tasks_local ON CLUSTER '{cluster}'
     prompt_tokens     UInt64,
     completion_tokens UInt64,
     error             String CODEC(ZSTD(3)),
+    lost_events       UInt32,
     version           UInt64,
     retention_class   LowCardinality(String)
         DEFAULT dictGetOrDefault('audit.tenant_retention_dict', 'retention_class', tuple(toString(tenant_id)), 'standard')

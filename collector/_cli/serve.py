@@ -1,0 +1,155 @@
+"""``autogen-audit serve``: the auditor UI and JSON API; in embedded mode also the store's owner.
+
+A chdb store is locked by one process, so `serve` opens it and hosts whatever else needs it (the
+demo recording, a collector pipeline). CLI commands reach the store through the service meanwhile
+(see ``_access.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+from typing import Any
+
+BANNER = """
+==============================================================================
+  DEMO MODE: no API key is required. Anyone who can reach {url} sees every tenant.
+  It is bound to a loopback address only. Create keys for real use:
+      autogen-audit keys add --name NAME --tenant TENANT
+==============================================================================
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("serve", help="serve the auditor UI and JSON API")
+    parser.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default 8700)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="record the demo team runs first; without keys, serve them keyless on loopback only",
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def decide_access(*, demo: bool, loopback: bool, has_keys: bool, env_open: bool) -> bool:
+    """Whether to serve without keys; raises ConfigError for every unsafe combination."""
+    from ..errors import ConfigError
+
+    if has_keys:
+        return False
+    if demo and loopback:
+        return True
+    if demo or env_open:
+        raise ConfigError(
+            "keyless demo access is allowed only on 127.0.0.1/localhost; bind there or create a key "
+            "first: autogen-audit keys add --name NAME --tenant TENANT"
+        )
+    raise ConfigError(
+        "no API keys exist, so nobody could log in: create one first with "
+        "`autogen-audit keys add --name NAME --tenant TENANT` (or --admin), "
+        "or try `autogen-audit serve --demo` on 127.0.0.1"
+    )
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        found: int = sock.getsockname()[1]
+        return found
+
+
+def record_demo(dsn: str | None) -> None:
+    """Record the demo team runs (the demo opens and closes the store itself, before we own it)."""
+    import importlib
+
+    # Imported by name: the demo module is the lead's and may be absent from a partial checkout.
+    demo = importlib.import_module("collector._cli.demo")
+    code: int = demo.run(argparse.Namespace(dsn=dsn, tenants=4, tasks_per_tenant=3))
+    if code != 0:
+        print("serve --demo: the demo recorded with losses; serving what was stored")
+
+
+def build_service(store: Any, settings: Any, pipeline: Any = None, service_token: str | None = None) -> Any:
+    """The FastAPI app; a seam for modes that host a pipeline (ingest) or none (UI only)."""
+    from audit_ui import create_app
+
+    return create_app(store, settings, pipeline, service_token=service_token)
+
+
+def _server_class() -> Any:
+    """uvicorn's Server, minus re-raising SIGTERM/SIGINT after shutdown.
+
+    uvicorn re-delivers the signal once it has stopped, which kills the process before our
+    ``finally`` removes the service file and closes the store; here a signal only stops serving.
+    """
+    import contextlib
+    import signal
+    from collections.abc import Iterator
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from audit_ui import UISettings, list_keys
+
+    from .._store._client import Store
+    from ._access import remove_service_file, resolve_dsn, store_dir, write_service_file
+
+    base = UISettings()
+    host = args.host or base.host
+    port = base.port if args.port is None else args.port
+    if port == 0:
+        port = _free_port(host)
+    loopback = is_loopback(host)
+    dsn = resolve_dsn(args.dsn)
+    if args.demo:
+        record_demo(dsn)
+    store = Store.open(dsn)
+    directory = store_dir(dsn)
+    info = None
+    try:
+        has_keys = any(not k.revoked for k in list_keys(store))
+        open_access = decide_access(demo=args.demo, loopback=loopback, has_keys=has_keys, env_open=base.open_access)
+        # Off-loopback the session cookie is always Secure; on loopback browsers treat http as secure.
+        settings = base.model_copy(
+            update={"open_access": open_access, "cookie_secure": base.cookie_secure and not loopback}
+        )
+        url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - we only compare
+        url = f"http://{'[' + url_host + ']' if ':' in url_host else url_host}:{port}"
+        if directory is not None:
+            info = write_service_file(directory, url)
+        app = build_service(store, settings, service_token=info.token if info else None)
+        if open_access:
+            print(BANNER.format(url=url))
+        print(f"autogen-audit: serving {url}/tasks (store {dsn})")
+        _server_class()(uvicorn.Config(app, host=host, port=port, log_level="info")).run()
+    finally:
+        if directory is not None and info is not None:
+            remove_service_file(directory, info)
+        store.close()
+    return 0
