@@ -223,6 +223,12 @@ class AuditPipeline:
             log.error("collector: closing the spool failed (%s)", type(exc).__name__)
         return drained and not kept_in_memory and self._n["lost_accepted"] == 0
 
+    async def aclose(self, timeout: float | None = None) -> bool:
+        """``shutdown`` from async code (a service's lifespan), off the event loop."""
+        import asyncio
+
+        return await asyncio.to_thread(self.shutdown, self._settings.flush_timeout_s if timeout is None else timeout)
+
     def _spool_direct_leftovers(self) -> bool:
         """Loss rows still only in memory get one last chance to reach the disk; True if some could not."""
         left = False
