@@ -40,7 +40,7 @@ def _run_child(tmp_path: Path, mode: str, *, flap: bool, min_acked: int) -> tupl
     return store_path, ids, child.returncode
 
 
-def _restart_and_check(store_path: Path, ids: list[str], redactor: object) -> Store:
+def _restart_and_check(store_path: Path, ids: list[str], redactor: object) -> tuple[Store, int]:
     store = Store.open(f"chdb://{store_path}")
     pipeline = make_pipeline(store, redactor, prefix="restart")
     assert pipeline.shutdown(30.0)  # replays the spool left by the dead process
@@ -52,7 +52,7 @@ def _restart_and_check(store_path: Path, ids: list[str], redactor: object) -> St
     missing = [i for i in ids if i not in counts]
     assert not missing, f"{len(missing)} acknowledged events missing, e.g. {missing[:3]}"
     assert all(n == 1 for n in counts.values()), {k: v for k, v in counts.items() if v != 1}
-    return store
+    return store, pipeline.stats().replayed
 
 
 @pytest.mark.slow
@@ -61,7 +61,8 @@ def test_sigkill_mid_batch_then_restart_keeps_every_acked_event_once(tmp_path: P
     assert code == -signal.SIGKILL
     spool = store_path.with_name("store-spool")
     assert any(spool.glob("seg-*.log")), "the dead process left a spool"
-    store = _restart_and_check(store_path, ids, redactor)
+    store, replayed = _restart_and_check(store_path, ids, redactor)
+    assert replayed > 0  # some acknowledged events were only in the spool when the process died
     store.close()
 
 
@@ -75,7 +76,7 @@ def test_torn_spool_tail_after_sigkill_is_quarantined_and_acked_events_survive(
     # A crash in the middle of writing the next frame: its first 70 bytes reached the disk.
     with newest.open("ab") as f:
         f.write(encode_frame([b'{"_":"e"}' * 40], os.urandom(16), int(time.time() * 1000))[:70])
-    store = _restart_and_check(store_path, ids, redactor)
+    store, _ = _restart_and_check(store_path, ids, redactor)
     assert any((spool / "quarantine").glob("*.reason.json"))
     store.close()
 
@@ -86,5 +87,6 @@ def test_sigterm_drains_into_the_store_within_the_deadline(tmp_path: Path, redac
     assert code == -signal.SIGTERM  # the default action ran after the drain
     spool = store_path.with_name("store-spool")
     assert not any(spool.glob("seg-*.log")), "the drain left batches in the spool although the store was up"
-    store = _restart_and_check(store_path, ids, redactor)
+    store, replayed = _restart_and_check(store_path, ids, redactor)
+    assert replayed == 0
     store.close()
