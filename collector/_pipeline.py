@@ -1,26 +1,35 @@
-"""The pipeline: bounded queue -> batcher thread -> redactor -> exporter.
+"""The pipeline: bounded queue -> batcher (redact, spool) -> writer (ClickHouse, ack).
 
-Shaped like OpenTelemetry's BatchSpanProcessor: ``submit`` is the hot path (an append to a
-deque, no lock, no I/O, never raises); a daemon thread takes batches, serializes and redacts
-them, and hands them to the exporter, whose failures come back as values.
+``submit`` is the hot path (a deque append, no lock, no I/O, never raises). The batcher thread
+serializes, redacts and processes batches and appends the redacted records to the durable spool;
+the writer thread (collector._writer) inserts spooled batches and acks them. A batch is durable
+from the moment its append returns; what ClickHouse does not take stays in the spool and is
+replayed at the next start. See docs/durability.md for the guarantees and the backpressure policy.
 """
 
 from __future__ import annotations
 
 import collections
-import itertools
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-from ._events import CapturedEvent, EventKind, EventRecord, TaskRecord, TaskRef
+from ._codec import encode_batch
+from ._events import CapturedEvent, EventRecord
+from ._losses import LossLedger
+from ._metrics import PipelineMetrics, SpoolGauges
+from ._pipeline_health import Health, PipelineStats, assess
 from ._records import RecordBuilder
+from ._retry import RetryPolicy
 from ._settings import AuditSettings
+from ._spool import Spool, SpoolClosedError, SpoolFullError, SpoolWriteError
+from ._spool_open import open_spool
 from ._store._exporter import Exporter, batch_token
 from ._tasks import TaskTracker
+from ._writer import DirectBatch, SpoolWriter
+
+__all__ = ["AuditPipeline", "Health", "PipelineStats", "RecordProcessor"]
 
 log = logging.getLogger("collector")
 
@@ -28,23 +37,22 @@ log = logging.getLogger("collector")
 # pipeline runs the list in order between redaction and export. It returns the same number of
 # records, in order (it may replace them, e.g. to add hash-chain fields), and must not raise.
 RecordProcessor = Callable[[list[EventRecord]], list[EventRecord]]
+_CATCH_UP_FACTOR = 4
 
 
-@dataclass(frozen=True, slots=True)
-class PipelineStats:
-    """Counters since start. Every accepted event ends in exactly one of written / lost / pending."""
+class _Waiter:
+    """One submit_batch_durable call waiting for its events to reach the spool."""
 
-    accepted: int
-    written: int
-    lost: int
-    queued: int
-    batches: int
-    export_failures: int
-    redaction_failures: int
+    __slots__ = ("done", "ok", "remaining")
+
+    def __init__(self, n: int) -> None:
+        self.remaining = n
+        self.ok = True
+        self.done = threading.Event()
 
 
 class AuditPipeline:
-    """Owns the queue and the worker thread. One per AuditHook (or per sidecar)."""
+    """Owns the queue, the spool and the two worker threads. One per AuditHook (or per sidecar)."""
 
     def __init__(
         self,
@@ -53,135 +61,245 @@ class AuditPipeline:
         builder: RecordBuilder,
         settings: AuditSettings,
         processors: Sequence[RecordProcessor] = (),
+        spool: Spool | None = None,
     ) -> None:
-        self._exporter = exporter
         self._builder = builder
         self._processors = list(processors)
         self._tracker = TaskTracker(settings.abnormal_stop_patterns)
         self._settings = settings
         self._queue: collections.deque[CapturedEvent] = collections.deque()
+        self._overflow: collections.deque[CapturedEvent] = collections.deque()
         self._max = settings.queue_max_events
+        self._overflow_max = settings.overflow_max_events if settings.queue_full_policy == "spill" else 0
         self._batch = settings.batch_max_events
+        self._spool = spool or open_spool(settings)
+        self._losses = LossLedger()
         self._wake = threading.Event()
         self._cond = threading.Condition()
         self._flush_requested = 0
         self._flush_done = 0
         self._stopping = False
-        self._accepted = 0
-        self._loss_ids = itertools.count(1)
-        self._lost_pending: dict[TaskRef, list[int]] = {}  # task -> [count, first lost seq]
-        self._lost_lock = threading.Lock()
-        self._written = 0
-        self._lost = 0
-        self._batches = 0
-        self._export_failures = 0
-        self._redaction_failures = 0
+        self._closed = False
+        self._waiters: dict[int, _Waiter] = {}
+        self._unacked: dict[str, None] = {}  # batch ids appended by this process, not yet acked
+        self._n = dict.fromkeys(
+            ("accepted", "written", "lost_accepted", "batches", "redaction_failures", "deduplicated", "replayed",
+             "spool_rejections"),
+            0,
+        )  # fmt: skip
+        # Batches a previous process left are replayed first; flush and shutdown wait for them too.
+        for leftover in self._spool.pending():
+            self._unacked[leftover.batch_id] = None
+        self.metrics = PipelineMetrics(
+            SpoolGauges(
+                queue_depth=lambda: len(self._queue) + len(self._overflow),
+                spool_bytes=lambda: self._spool_stat("bytes"),
+                spool_oldest_age_s=lambda: self._spool_stat("oldest_age_s"),
+                spool_pending_batches=lambda: self._spool_stat("pending_batches"),
+                quarantined_records=lambda: self._spool_stat("quarantined_records"),
+                ready=lambda: float(self.health().ready),
+                events_in=lambda: self._n["accepted"],
+            ),
+            settings.spool_max_bytes,
+        )
+        policy = RetryPolicy(
+            initial_s=settings.retry_initial_s, max_s=max(settings.retry_max_s, settings.retry_initial_s)
+        )
+        self._writer = SpoolWriter(
+            self._spool, exporter, policy, self.metrics, self._acked, ping_every_s=settings.ready_store_stale_s / 3
+        )
         self._thread = threading.Thread(target=self._run, name="autogen-audit-pipeline", daemon=True)
         self._thread.start()
 
+    @property
+    def settings(self) -> AuditSettings:
+        return self._settings
+
     # -- hot path -------------------------------------------------------------------------
     def submit(self, event: CapturedEvent) -> bool:
-        """Enqueue one event. Never blocks, never raises; a full queue records a counted loss."""
-        queue = self._queue
-        if len(queue) >= self._max or self._stopping:
-            self._record_loss(event)
+        """Enqueue one event. Never blocks, never raises; past every bound it records a counted loss."""
+        if self._stopping:
+            self._lose(event, "shutdown")
             return False
-        queue.append(event)
-        self._accepted += 1
-        if len(queue) >= self._batch:
+        if len(self._queue) < self._max and not self._overflow:
+            self._queue.append(event)
+        elif len(self._overflow) < self._overflow_max:
+            self._overflow.append(event)  # spill: FIFO continues here until the batcher catches up
+        else:
+            self._lose(event, "queue_full")
+            return False
+        self._n["accepted"] += 1
+        if len(self._queue) >= self._batch or self._overflow:
             self._wake.set()
         return True
 
-    def _record_loss(self, event: CapturedEvent) -> None:
-        with self._lost_lock:
-            entry = self._lost_pending.setdefault(event.task, [0, event.seq])
-            entry[0] += 1
-        self._lost += 1
-        if self._lost in (1, 10, 100, 1000) or self._lost % 10_000 == 0:
-            log.warning("collector: queue full, %d events lost so far (recorded per task)", self._lost)
+    def _lose(self, event: CapturedEvent, reason: str) -> None:
+        total = self._losses.record(event.task, event.seq, reason.replace("_", " "))
+        self.metrics.events_lost.labels(reason).inc()
+        if total in (1, 10, 100, 1000) or total % 10_000 == 0:
+            log.warning("collector: %s, %d events lost so far (recorded per task)", reason.replace("_", " "), total)
         self._wake.set()
 
     # -- control --------------------------------------------------------------------------
     def submit_batch_durable(self, events: Sequence[CapturedEvent], timeout: float) -> bool:
-        """Accept a batch and return only once it is durable (today: written to the store).
+        """Accept a batch; True once every event of it is redacted and appended to the spool.
 
-        The sidecar acknowledges a remote batch with this. With the durable spool in the path it
-        returns as soon as the batch is spooled, before the store confirms it.
+        False if any event was refused (queue full, shutting down), the spool refused its batch
+        (the events are then recorded as lost), or ``timeout`` passed first (they may still land).
         """
-        accepted = all([self.submit(event) for event in events])
-        return self.flush(timeout) and accepted
+        if not events:
+            return True
+        waiter = _Waiter(len(events))
+        for event in events:
+            self._waiters[id(event)] = waiter
+        accepted = [self.submit(event) for event in events]
+        for event, ok in zip(events, accepted, strict=True):
+            if not ok and self._waiters.pop(id(event), None) is not None:
+                waiter.ok = False
+                waiter.remaining -= 1
+        if waiter.remaining <= 0:
+            return False
+        self._wake.set()
+        done = waiter.done.wait(timeout)
+        if not done:
+            for event in events:
+                self._waiters.pop(id(event), None)
+        return done and waiter.ok and all(accepted)
 
     def flush(self, timeout: float) -> bool:
-        """Wait until everything submitted before this call is exported (or given up on)."""
+        """Wait until everything submitted before this call is in ClickHouse. False on timeout, or
+        early when what remains is parked on a permanent error (it stays in the spool)."""
+        deadline = time.monotonic() + timeout
         with self._cond:
             self._flush_requested += 1
             generation = self._flush_requested
         self._wake.set()
         with self._cond:
-            return self._cond.wait_for(lambda: self._flush_done >= generation, timeout)
+            if not self._cond.wait_for(lambda: self._flush_done >= generation, timeout):
+                return False
+            todo = set(self._unacked)
+        return self._wait_acked(todo, deadline)
+
+    def _wait_acked(self, todo: set[str], deadline: float) -> bool:
+        mark = self._writer.kick()
+
+        def settled() -> bool:
+            left = [t for t in todo if t in self._unacked]
+            if not left:
+                return True
+            # Parked batches got their extra attempt in a pass after the kick: they stay in the spool.
+            return self._writer.passes_since(mark) and all(self._writer.is_parked(t) for t in left)
+
+        with self._cond:
+            while not settled():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(min(remaining, 0.2))  # parked state changes without a notify
+            return not any(t in self._unacked for t in todo) and not self._writer.state().direct_pending
 
     def shutdown(self, timeout: float) -> bool:
-        """Flush, then stop the worker. Returns whether everything accepted was written."""
-        flushed = self.flush(timeout)
+        """Drain the queue into the spool, flush the spool into the store within ``timeout``, stop.
+
+        True iff every accepted event is durable: in ClickHouse, or in the spool for the next
+        start. False if an accepted event was lost (spool full / disk error) or is still in memory.
+        """
+        if self._closed:
+            return self._n["lost_accepted"] == 0
+        deadline = time.monotonic() + timeout
         self._stopping = True
         self._wake.set()
-        self._thread.join(timeout=max(0.1, timeout))
-        return flushed and not self._queue
+        self._thread.join(max(0.05, deadline - time.monotonic()))
+        drained = not self._thread.is_alive() and not self._queue and not self._overflow
+        with self._cond:
+            todo = set(self._unacked)
+        self._wait_acked(todo, deadline)
+        self._writer.stop(max(0.05, deadline - time.monotonic()))
+        kept_in_memory = self._spool_direct_leftovers()
+        self._closed = True
+        try:
+            self._spool.close()
+        except OSError as exc:
+            log.error("collector: closing the spool failed (%s)", type(exc).__name__)
+        return drained and not kept_in_memory and self._n["lost_accepted"] == 0
+
+    async def aclose(self, timeout: float | None = None) -> bool:
+        """``shutdown`` from async code (a service's lifespan), off the event loop."""
+        import asyncio
+
+        return await asyncio.to_thread(self.shutdown, self._settings.flush_timeout_s if timeout is None else timeout)
+
+    def _spool_direct_leftovers(self) -> bool:
+        """Loss rows still only in memory get one last chance to reach the disk; True if some could not."""
+        left = False
+        for direct in self._writer.take_direct():
+            try:
+                self._spool.append(encode_batch(direct.events, direct.tasks))
+            except (SpoolFullError, SpoolWriteError, SpoolClosedError):
+                left = True
+        if left:
+            log.error("collector: loss records could not be stored or spooled at shutdown")
+        return left
 
     def stats(self) -> PipelineStats:
+        st = self._spool.stats() if not self._closed else None
+        n = self._n
         return PipelineStats(
-            accepted=self._accepted,
-            written=self._written,
-            lost=self._lost,
-            queued=len(self._queue),
-            batches=self._batches,
-            export_failures=self._export_failures,
-            redaction_failures=self._redaction_failures,
+            accepted=n["accepted"],
+            written=n["written"],
+            lost=self._losses.total,
+            queued=len(self._queue) + len(self._overflow),
+            batches=n["batches"],
+            export_failures=self._writer.state().failures,
+            redaction_failures=n["redaction_failures"],
+            lost_accepted=n["lost_accepted"],
+            deduplicated=n["deduplicated"],
+            replayed=n["replayed"],
+            spool_pending_batches=st.pending_batches if st else 0,
+            spool_bytes=st.bytes if st else 0,
         )
 
-    # -- worker ---------------------------------------------------------------------------
+    def health(self) -> Health:
+        st = self._spool.stats() if not self._closed else None
+        return assess(self._settings, self._writer.state(), st, self._closed, self._n["spool_rejections"])
+
+    def _spool_stat(self, name: str) -> float:
+        if self._closed:
+            return 0.0
+        return float(getattr(self._spool.stats(), name))
+
+    # -- batcher thread -------------------------------------------------------------------
     def _run(self) -> None:
         while True:
             self._wake.wait(self._settings.batch_interval_s)
             self._wake.clear()
             with self._cond:
                 generation = self._flush_requested
-            try:
-                self._drain()
-            except Exception:  # the worker must survive anything; the batch is counted as lost
-                log.exception("collector: pipeline worker error (content withheld)")
+            self._drain()
             with self._cond:
                 self._flush_done = max(self._flush_done, generation)
                 self._cond.notify_all()
-            if self._stopping and not self._queue:
+            if self._stopping and not self._queue and not self._overflow:
+                self._drain()  # losses recorded by late submits
                 return
 
     def _drain(self) -> None:
-        queue = self._queue
-        while queue or self._lost_pending:
+        while self._queue or self._overflow or self._losses:
+            # Behind (overflowing): bigger batches amortize the per-batch spool fsync and insert.
+            size = self._batch * (_CATCH_UP_FACTOR if self._overflow else 1)
             batch: list[CapturedEvent] = []
-            while queue and len(batch) < self._batch:
-                batch.append(queue.popleft())
-            batch.extend(self._loss_events())
-            self._process(batch)
-
-    def _loss_events(self) -> list[CapturedEvent]:
-        with self._lost_lock:
-            pending, self._lost_pending = self._lost_pending, {}
-        now = time.time_ns()
-        return [
-            CapturedEvent(
-                gseq=-next(self._loss_ids),
-                task=task,
-                seq=first_seq,
-                ts_ns=now,
-                kind=EventKind.LOSS,
-                payload={"lost": count, "first_seq": first_seq, "reason": "queue full"},
-            )
-            for task, (count, first_seq) in pending.items()
-        ]
+            for source in (self._queue, self._overflow):
+                while source and len(batch) < size:
+                    batch.append(source.popleft())
+            batch.extend(self._losses.take())
+            try:
+                self._process(batch)
+            except Exception:  # the batcher must survive anything: the batch becomes loss rows
+                log.exception("collector: batcher error (content withheld); batch recorded as lost")
+                self._lost_after_accept(batch, "worker_error")
 
     def _process(self, batch: list[CapturedEvent]) -> None:
+        t0 = time.perf_counter()
         built = self._builder.build(batch)
         events = [b.record for b in built]
         for processor in self._processors:
@@ -190,22 +308,68 @@ class AuditPipeline:
             raise RuntimeError("a record processor changed the batch size")
         built = [b._replace(record=e) for b, e in zip(built, events, strict=True)]
         tasks = self._tracker.observe(built)
-        self._redaction_failures += sum(1 for e in events if e.redaction_status.startswith("failed"))
-        token = batch_token([e.event_id for e in events])
-        if self._export_with_retry(events, tasks, token):
-            self._written += sum(1 for e in events if e.kind != EventKind.LOSS)
-        self._batches += 1
+        self.metrics.redaction_seconds.observe(time.perf_counter() - t0)
+        self._n["redaction_failures"] += sum(1 for e in events if e.redaction_status.startswith("failed"))
+        self._n["batches"] += 1
+        try:
+            batch_id = self._spool.append(encode_batch(events, tasks))
+        except (SpoolFullError, SpoolWriteError, SpoolClosedError) as exc:
+            reason = "spool_full" if isinstance(exc, SpoolFullError) else "spool_write_error"
+            self._n["spool_rejections"] += 1
+            self.metrics.spool_rejections.labels(reason).inc()
+            log.error("collector: %s; %d events of this batch are recorded as lost", exc, len(batch))
+            self._lost_after_accept(batch, reason)
+            return
+        with self._cond:
+            self._unacked[batch_id] = None
+        self.metrics.events_spooled.inc(len(events))
+        self._settle_waiters(batch, ok=True)
+        self._writer.notify_data()
 
-    def _export_with_retry(self, events: list[EventRecord], tasks: list[TaskRecord], token: str) -> bool:
-        delay = 0.05
-        while True:
-            result = self._exporter.export(events, tasks, token)
-            if result.ok:
-                return True
-            self._export_failures += 1
-            log.error("collector: export failed (%s); retryable=%s", result.error, result.retryable)
-            if not result.retryable or self._stopping:
-                self._lost += len(events)
-                return False
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 5.0)
+    def _lost_after_accept(self, batch: list[CapturedEvent], reason: str) -> None:
+        """Accepted events that never reached the spool: loss rows, spooled if possible, else kept in memory."""
+        n = self._losses.record_events(batch, reason.replace("_", " "))
+        self._n["lost_accepted"] += n
+        self.metrics.events_lost.labels(reason).inc(n)
+        self._settle_waiters(batch, ok=False)
+        loss = self._losses.take()
+        if not loss:
+            return
+        try:
+            built = self._builder.build(loss)
+            tasks = self._tracker.observe(built)
+            events = [b.record for b in built]
+        except Exception:
+            log.exception("collector: cannot build loss records")
+            return
+        try:
+            batch_id = self._spool.append(encode_batch(events, tasks))
+        except (SpoolFullError, SpoolWriteError, SpoolClosedError):
+            self._writer.add_direct(DirectBatch(batch_token([e.event_id for e in events]), tuple(events), tuple(tasks)))
+            return
+        with self._cond:
+            self._unacked[batch_id] = None
+        self._writer.notify_data()
+
+    def _settle_waiters(self, batch: list[CapturedEvent], *, ok: bool) -> None:
+        if not self._waiters:
+            return
+        for event in batch:
+            waiter = self._waiters.pop(id(event), None)
+            if waiter is not None:
+                waiter.ok = waiter.ok and ok
+                waiter.remaining -= 1
+                if waiter.remaining <= 0:
+                    waiter.done.set()
+
+    # -- writer callback ------------------------------------------------------------------
+    def _acked(self, token: str, rows: int, deduplicated: int, replay: bool) -> None:
+        with self._cond:
+            self._unacked.pop(token, None)
+            n = self._n
+            if replay:
+                n["replayed"] += rows
+            else:
+                n["written"] += max(0, rows - deduplicated)
+            n["deduplicated"] += deduplicated
+            self._cond.notify_all()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -80,4 +82,61 @@ class AuditSettings(BaseSettings):
     unattributed_tenant: str = Field(
         default="_unattributed",
         description="Tenant recorded for events that no task, metadata or source convention claims.",
+    )
+    spool_dir: str = Field(
+        default="",
+        description="Directory of the durable spool of redacted batches awaiting ClickHouse. Empty means "
+        "`<chdb path>-spool` next to an embedded store, else `./audit-spool`. One process owns it.",
+    )
+    spool_max_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=8192,
+        description="Bound of the spool on disk; past it new batches are refused and recorded as lost.",
+    )
+    spool_segment_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=4096,
+        description="Size at which the spool starts a new segment file (at most half of spool_max_bytes).",
+    )
+    spool_fsync: Literal["always", "batch", "interval", "never"] = Field(
+        default="batch",
+        description="When the spool fsyncs: always, batch (each appended batch; default), interval, never. "
+        "See docs/durability.md for what survives a power cut under each.",
+    )
+    queue_full_policy: Literal["spill", "drop"] = Field(
+        default="spill",
+        description="What submit does when the queue is full: spill = move on to a bounded overflow and let "
+        "the batcher catch up with larger batches; drop = record a loss at once. Both record a loss, never "
+        "block, when their bound is reached.",
+    )
+    overflow_max_events: int = Field(
+        default=100_000,
+        ge=0,
+        description="Bound of the overflow used by queue_full_policy=spill, on top of queue_max_events.",
+    )
+    retry_initial_s: float = Field(
+        default=0.2, gt=0, description="First backoff after a failed insert (full jitter, doubling)."
+    )
+    retry_max_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Cap of the insert backoff; also the retry period of a permanently failing batch.",
+    )
+    shutdown_deadline_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long SIGTERM/SIGINT handling may take to drain the queue into the spool and flush "
+        "the spool into the store; what is left stays in the spool for the next start.",
+    )
+    ready_store_stale_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="/readyz reports the store unreachable when no insert or probe succeeded for this long.",
+    )
+    spool_alarm_ratio: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="/readyz turns false (and the spool alarm fires) when the spool holds this share of "
+        "spool_max_bytes.",
     )

@@ -91,7 +91,12 @@ def build_service(store: Any, settings: Any, pipeline: Any = None, service_token
     """The FastAPI app; a seam for modes that host a pipeline (ingest) or none (UI only)."""
     from audit_ui import create_app
 
-    return create_app(store, settings, pipeline, service_token=service_token)
+    app = create_app(store, settings, pipeline, service_token=service_token)
+    if pipeline is not None and hasattr(pipeline, "health"):
+        from .._health import health_router
+
+        app.include_router(health_router(pipeline))
+    return app
 
 
 def _server_class() -> Any:

@@ -88,9 +88,12 @@ class Store:
         rows: Sequence[Sequence[Any]],
         column_names: Sequence[str],
         settings: Mapping[str, Any] | None = None,
-    ) -> None:
+    ) -> Any:
+        """Insert rows; returns clickhouse-connect's QuerySummary (written_rows feeds the dedup metric)."""
         with self._lock:
-            self._client.insert(table, list(rows), column_names=list(column_names), settings=dict(settings or {}))
+            return self._client.insert(
+                table, list(rows), column_names=list(column_names), settings=dict(settings or {})
+            )
 
     def query(
         self,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .._events import EventRecord, TaskRecord
+from .._retry import Classification, explain
 from ._client import Store
 
 # Column order follows EventRecord's fields, so a field added to the record (with its column in
@@ -31,14 +32,24 @@ class ExportResult:
     ok: bool
     error: str = ""
     retryable: bool = True
+    # Event rows ClickHouse dropped as repeats of an earlier insert with the same token.
+    deduplicated: int = 0
 
     @classmethod
-    def success(cls) -> ExportResult:
-        return cls(True)
+    def success(cls, deduplicated: int = 0) -> ExportResult:
+        return cls(True, deduplicated=deduplicated)
+
+    @property
+    def kind(self) -> Classification:
+        return "retryable" if self.retryable else "permanent"
 
 
 class Exporter(Protocol):
-    def export(self, events: Sequence[EventRecord], tasks: Sequence[TaskRecord], token: str) -> ExportResult: ...
+    def export(
+        self, events: Sequence[EventRecord], tasks: Sequence[TaskRecord], token: str, *, retry: bool = False
+    ) -> ExportResult:
+        """Insert one batch under ``token``. ``retry`` says the batch may have reached the store before."""
+        ...
 
 
 def ns_to_datetime(ns: int) -> dt.datetime:
@@ -85,15 +96,24 @@ class ClickHouseExporter:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def export(self, events: Sequence[EventRecord], tasks: Sequence[TaskRecord], token: str) -> ExportResult:
+    def export(
+        self, events: Sequence[EventRecord], tasks: Sequence[TaskRecord], token: str, *, retry: bool = False
+    ) -> ExportResult:
+        deduplicated = 0
         try:
             if events:
-                self._store.insert(
+                probe = retry and self._store.embedded
+                before = self._duplicated_blocks() if probe else 0
+                summary = self._store.insert(
                     "events",
                     [event_row(e) for e in events],
                     EVENT_COLUMNS,
                     settings={"insert_deduplication_token": f"{token}-e"},
                 )
+                deduplicated = _dropped_rows(summary, len(events))
+                # chdb reports written_rows for a deduplicated insert too; its profile counter does not lie.
+                if probe and self._duplicated_blocks() > before:
+                    deduplicated = len(events)
             if tasks:
                 self._store.insert(
                     "tasks",
@@ -102,17 +122,25 @@ class ClickHouseExporter:
                     settings={"insert_deduplication_token": f"{token}-t"},
                 )
         except Exception as exc:  # noqa: BLE001 - failure is returned as a value, like OTel exporters
-            return ExportResult(False, f"{type(exc).__name__}: {_first_line(str(exc))}", _retryable(exc))
-        return ExportResult.success()
+            kind, reason = explain(exc)
+            # Type and classification only: a ClickHouse message can quote the (redacted) row it choked on.
+            return ExportResult(False, f"{type(exc).__name__} ({reason})", kind == "retryable")
+        return ExportResult.success(deduplicated)
+
+    def ping(self) -> None:
+        """Raise if the store cannot answer a trivial query (used by readiness when idle)."""
+        self._store.query("SELECT 1")
+
+    def _duplicated_blocks(self) -> int:
+        try:
+            _, rows = self._store.query("SELECT value FROM system.events WHERE event = 'DuplicatedInsertedBlocks'")
+        except Exception:  # noqa: BLE001 - the probe only feeds a metric; the insert decides success
+            return 0
+        return int(rows[0][0]) if rows else 0
 
 
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0][:300] if text.strip() else ""
-
-
-_PERMANENT_CODES = ("Code: 16.", "Code: 47.", "Code: 53.", "Code: 60.", "Code: 62.", "Code: 497.", "Code: 516.")
-
-
-def _retryable(exc: BaseException) -> bool:
-    text = str(exc)
-    return not any(code in text for code in _PERMANENT_CODES)
+def _dropped_rows(summary: Any, sent: int) -> int:
+    written = getattr(summary, "written_rows", None)
+    if not isinstance(written, int) or written < 0:
+        return 0
+    return max(0, sent - written)
