@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from ._codec import encode_batch
+from ._codec import decode_batch, encode_batch
 from ._events import CapturedEvent, EventRecord
 from ._losses import LossLedger
 from ._metrics import PipelineMetrics, SpoolGauges
@@ -90,6 +90,7 @@ class AuditPipeline:
         # Batches a previous process left are replayed first; flush and shutdown wait for them too.
         for leftover in self._spool.pending():
             self._unacked[leftover.batch_id] = None
+            self._show_replayed(leftover.records)
         self.metrics = PipelineMetrics(
             SpoolGauges(
                 queue_depth=lambda: len(self._queue) + len(self._overflow),
@@ -198,6 +199,28 @@ class AuditPipeline:
                 self._cond.wait(min(remaining, 0.2))  # parked state changes without a notify
             return not any(t in self._unacked for t in todo) and not self._writer.state().direct_pending
 
+    def _show_replayed(self, records: Sequence[bytes]) -> None:
+        """Stateful processors (the hash chain) must see what an earlier process already processed
+        and spooled, or they would resume from a store that does not hold it yet."""
+        observers = [p for p in self._processors if callable(getattr(p, "observe_replayed", None))]
+        if not observers:
+            return
+        try:
+            events, _ = decode_batch(records)
+        except Exception:  # noqa: BLE001 - a batch the writer cannot decode is quarantined by it
+            return
+        for processor in observers:
+            processor.observe_replayed(events)  # type: ignore[attr-defined]
+
+    def _close_processors(self) -> None:
+        for processor in self._processors:
+            close = getattr(processor, "close", None) or getattr(processor, "shutdown", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:
+                    log.exception("collector: closing a record processor failed")
+
     def shutdown(self, timeout: float) -> bool:
         """Drain the queue into the spool, flush the spool into the store within ``timeout``, stop.
 
@@ -216,6 +239,8 @@ class AuditPipeline:
         self._wait_acked(todo, deadline)
         self._writer.stop(max(0.05, deadline - time.monotonic()))
         kept_in_memory = self._spool_direct_leftovers()
+        # After the writer: the chain seals the newest stored events, the OTel export flushes.
+        self._close_processors()
         self._closed = True
         try:
             self._spool.close()

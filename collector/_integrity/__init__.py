@@ -6,6 +6,7 @@ See docs/integrity.md for the design and the auditor's procedure.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from ._chain import ChainProcessor, record_row
@@ -18,6 +19,8 @@ from .errors import IntegrityError
 
 if TYPE_CHECKING:
     from .._store._client import Store
+
+log = logging.getLogger("collector.integrity")
 
 __all__ = [
     "ChainProcessor",
@@ -48,7 +51,11 @@ __all__ = [
 def open_writer(settings: IntegritySettings, store: Store) -> SignedWriter:
     """The signing key of this store's writer, published, wrapped in a writer of signed records."""
     key = load_signing_key(settings, store.dsn)
-    publish_public_key(store, key)
+    try:
+        publish_public_key(store, key)
+    except Exception as exc:  # noqa: BLE001 - a store down at start must not stop the app: publish later
+        log.warning("integrity: store unavailable at start (%s); the public key is published later", type(exc).__name__)
+        return SignedWriter(store, key, settings.checkpoint_export_dir, publish=lambda: publish_public_key(store, key))
     return SignedWriter(store, key, settings.checkpoint_export_dir)
 
 

@@ -87,6 +87,20 @@ class ChainProcessor:
                 self._heads.clear()  # resume every tenant from the store: its head here may be ahead
                 return [_unchained(r) for r in records]
 
+    def observe_replayed(self, records: list[EventRecord]) -> None:
+        """Advance the chains past records chained by an earlier process and replayed from its spool.
+
+        They were chained before they were spooled, so at start the store may not hold them yet: a
+        chain resumed from the store alone would fork. Nothing is sealed here; their own export does
+        not pass through this processor again."""
+        with self._lock:
+            try:
+                for record in records:
+                    self._link(record)
+            except Exception:
+                log.exception("integrity: could not follow replayed records; chains resume from the store")
+                self._heads.clear()
+
     def seal_now(self) -> None:
         """Seal every tenant's stored, unsealed events (tests, shutdown, `retention`)."""
         with self._lock:

@@ -27,10 +27,15 @@ TOMBSTONE_COLUMNS = [
 class SignedWriter:
     """Signs a record, inserts it, and appends it to ``export_dir/checkpoints.jsonl`` when configured."""
 
-    def __init__(self, store: Store, key: SigningKey, export_dir: str = "") -> None:
+    def __init__(
+        self, store: Store, key: SigningKey, export_dir: str = "", publish: Callable[[], None] | None = None
+    ) -> None:
         self._store = store
         self._key = key
         self._export = Path(export_dir).expanduser() / "checkpoints.jsonl" if export_dir else None
+        # Publishing the public key needs the store; when it was down at start, the first signed
+        # write publishes it (a checkpoint whose key the store does not list could not be verified).
+        self._publish = publish
 
     @property
     def key(self) -> SigningKey:
@@ -45,6 +50,9 @@ class SignedWriter:
     def _write(
         self, table: str, columns: list[str], message: Callable[[Mapping[str, Any]], bytes], fields: Mapping[str, Any]
     ) -> dict[str, Any]:
+        if self._publish is not None:
+            self._publish()
+            self._publish = None
         record = {**fields, "key_id": self._key.key_id, "created_ns": time.time_ns()}
         record["signature"] = self._key.sign(message(record))
         self._store.insert(table, [[record[c] for c in columns]], columns)
