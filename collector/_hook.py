@@ -283,6 +283,23 @@ class AuditHook(DefaultInterventionHandler):
     def flush(self, timeout: float | None = None) -> bool:
         return self.sink.flush(self.settings.flush_timeout_s if timeout is None else timeout)
 
+    def mark_unfinished(self, reason: str) -> int:
+        """Record every still-open task as unfinished (synchronous: usable from a signal handler)."""
+        open_tasks = list(self._attribution.live.values())
+        for ctx in open_tasks:
+            self.emit_to(ctx, EventKind.TASK_UNFINISHED, {"__type__": "TaskUnfinished", "reason": reason})
+            self._attribution.unregister(ctx)
+        return len(open_tasks)
+
+    def install_signal_handlers(self, deadline_s: float | None = None) -> Callable[[], None]:
+        """On SIGTERM/SIGINT: mark open tasks unfinished, drain the queue into the spool and flush what
+        the store accepts within the deadline, then let the signal do what it did before. Main thread
+        only; returns a function that restores the previous handlers."""
+        from ._signals import install_signal_handlers
+
+        deadline = getattr(self.settings, "shutdown_deadline_s", 10.0) if deadline_s is None else deadline_s
+        return install_signal_handlers(self.sink, deadline, before_drain=lambda: self.mark_unfinished("signal"))
+
     async def aclose(self, timeout: float | None = None) -> bool:
         """Flush everything accepted and stop the pipeline. Returns whether all of it was written."""
         if self._closed:
@@ -290,9 +307,7 @@ class AuditHook(DefaultInterventionHandler):
         self._closed = True
         if self._detach_logs is not None:
             self._detach_logs()
-        for ctx in list(self._attribution.live.values()):
-            self.emit_to(ctx, EventKind.TASK_UNFINISHED, {"__type__": "TaskUnfinished", "reason": "hook closed"})
-            self._attribution.unregister(ctx)
+        self.mark_unfinished("hook closed")
         deadline = self.settings.flush_timeout_s if timeout is None else timeout
         complete = await asyncio.to_thread(self.sink.shutdown, deadline)
         for close in self._on_close:

@@ -30,11 +30,19 @@ def sidecar(module_store: Store, redactor: object) -> Iterator[ThreadedServer]:
     settings = AuditSettings(store_dsn=module_store.dsn, ingest_token=TOKEN, batch_interval_s=0.05)  # type: ignore[arg-type]
     pipeline = build_pipeline(settings, store=module_store, redactor=redactor)  # type: ignore[arg-type]
     server = ThreadedServer(create_sidecar_app(pipeline, settings)).start()
+    _PIPELINES.append(pipeline)
     yield server
+    _PIPELINES.remove(pipeline)
     server.stop()
 
 
+_PIPELINES: list[Any] = []
+
+
 def rows(store: Store, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    # The sidecar acknowledges once a batch is in its spool; the store has it after the writer's insert.
+    for pipeline in _PIPELINES:
+        assert pipeline.flush(30)
     return store.query(sql, parameters=params)[1]
 
 
