@@ -298,7 +298,11 @@ class AuditHook(DefaultInterventionHandler):
         from ._signals import install_signal_handlers
 
         deadline = getattr(self.settings, "shutdown_deadline_s", 10.0) if deadline_s is None else deadline_s
-        return install_signal_handlers(self.sink, deadline, before_drain=lambda: self.mark_unfinished("signal"))
+
+        def before_drain() -> None:
+            self.mark_unfinished("signal")
+
+        return install_signal_handlers(self.sink, deadline, before_drain=before_drain)
 
     async def aclose(self, timeout: float | None = None) -> bool:
         """Flush everything accepted and stop the pipeline. Returns whether all of it was written."""

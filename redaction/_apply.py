@@ -58,9 +58,7 @@ def pseudonym(policy: TenantPolicy, entity: str, value: str) -> str:
 
 def mask(value: str, keep_last: int) -> str:
     keep = keep_last if len(value) > keep_last * 2 else 0
-    return (
-        "".join("*" if ch.isalnum() else ch for ch in value[: len(value) - keep]) + value[len(value) - keep :]
-    )
+    return "".join("*" if ch.isalnum() else ch for ch in value[: len(value) - keep]) + value[len(value) - keep :]
 
 
 def render(policy: TenantPolicy, entity: str, value: str) -> str:

@@ -156,15 +156,10 @@ class Engine:
         if self._spacy is not None and ner_idx:
             try:
                 texts = [jobs[i][0] for i in ner_idx]
-                for i, (_, art) in zip(
-                    ner_idx, self._spacy.process_batch(texts, "en", batch_size=64), strict=True
-                ):
+                for i, (_, art) in zip(ner_idx, self._spacy.process_batch(texts, "en", batch_size=64), strict=True):
                     artifacts[i] = art
             except Exception as exc:  # noqa: BLE001 - every text of the failed NER batch fails closed
-                return [
-                    exc if i in set(ner_idx) else self._one(jobs[i][0], wanted[i], None)
-                    for i in range(len(jobs))
-                ]
+                return [exc if i in set(ner_idx) else self._one(jobs[i][0], wanted[i], None) for i in range(len(jobs))]
         return [self._one(jobs[i][0], wanted[i], artifacts.get(i)) for i in range(len(jobs))]
 
     def _needed(self, text: str, entities: frozenset[str]) -> frozenset[str]:
@@ -174,9 +169,7 @@ class Engine:
             if ((t := TRIGGERS.get(e)) is None and _DIGITS.search(text)) or (t is not None and t.search(text))
         )
 
-    def _one(
-        self, text: str, entities: frozenset[str], art: NlpArtifacts | None
-    ) -> list[Finding] | BaseException:
+    def _one(self, text: str, entities: frozenset[str], art: NlpArtifacts | None) -> list[Finding] | BaseException:
         if not entities:
             return []
         started = time.monotonic()

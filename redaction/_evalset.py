@@ -80,9 +80,7 @@ class _Gen:
             return num, entity
         if entity == "IBAN_CODE":
             iban = self.fakers[r.choice(IN_VOCAB + OUT_OF_VOCAB)].iban()
-            return (
-                " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)) if r.random() < 0.4 else iban
-            ), entity
+            return (" ".join(iban[i : i + 4] for i in range(0, len(iban), 4)) if r.random() < 0.4 else iban), entity
         if entity == "PWD":
             return self._tok(an, r.randint(8, 16)), "PASSWORD"
         if entity == "IP_ADDRESS":

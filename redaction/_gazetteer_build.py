@@ -89,11 +89,7 @@ def build() -> None:
     _write("given_names.txt", {n for n in given if n.isalpha() and n not in COMMON_WORDS and len(n) > 1})
     _write(
         "family_names.txt",
-        {
-            n
-            for n in family
-            if n.replace("-", "").replace("'", "").isalpha() and n not in COMMON_WORDS and len(n) > 1
-        },
+        {n for n in family if n.replace("-", "").replace("'", "").isalpha() and n not in COMMON_WORDS and len(n) > 1},
     )
     _write("places.txt", {p for p in places if len(p) > 2 and p[0].isupper()})
     _write("street_suffixes.txt", clean)

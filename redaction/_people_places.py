@@ -137,9 +137,7 @@ class AuditPersonRecognizer(LocalRecognizer):
                 for j in (3, 2):
                     if i + j <= len(words) and _is_name(words[i : i + j]):
                         start = m.start() + len(" ".join(words[:i])) + (1 if i else 0)
-                        out.append(
-                            _res("PERSON", start, start + len(" ".join(words[i : i + j])), 0.8, self._rname)
-                        )
+                        out.append(_res("PERSON", start, start + len(" ".join(words[i : i + j])), 0.8, self._rname))
                         break
         return out
 

@@ -59,9 +59,7 @@ class TenantPolicy:
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
-        out[key] = (
-            {**out[key], **value} if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-        )
+        out[key] = {**out[key], **value} if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
 
 

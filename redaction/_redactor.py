@@ -52,9 +52,7 @@ class Redactor:
     keyed by a hash of (tenant policy, text), so the original never stays in memory as a key.
     """
 
-    def __init__(
-        self, settings: RedactionSettings | None = None, policy_path: str | Path | None = None
-    ) -> None:
+    def __init__(self, settings: RedactionSettings | None = None, policy_path: str | Path | None = None) -> None:
         self.settings = settings or RedactionSettings()
         self._engine = Engine(self.settings)
         self.ner_active = self._engine.ner_active

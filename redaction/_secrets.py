@@ -57,9 +57,7 @@ class SecretPattern:
     check: Callable[[str], bool] | None = None
 
 
-def _p(
-    entity: str, name: str, regex: str, score: float, check: Callable[[str], bool] | None = None
-) -> SecretPattern:
+def _p(entity: str, name: str, regex: str, score: float, check: Callable[[str], bool] | None = None) -> SecretPattern:
     return SecretPattern(entity, name, re.compile(regex), score, check)
 
 

@@ -47,9 +47,7 @@ class RedactionSettings(BaseSettings):
         description="Let redact_many farm large batches out to a process pool (one worker per core), each "
         "worker holding its own engine. Costs one engine's memory and start time per worker.",
     )
-    pool_workers: int = Field(
-        default=2, ge=1, description="Worker processes of the pool when process_pool is on."
-    )
+    pool_workers: int = Field(default=2, ge=1, description="Worker processes of the pool when process_pool is on.")
     pool_min_items: int = Field(
         default=200,
         ge=1,
