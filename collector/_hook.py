@@ -41,6 +41,10 @@ def _silence_none_response_warning() -> None:
 
 _silence_none_response_warning()
 
+# Hot-path constants: a module global is cheaper to read than an enum member, and tuple.__new__
+# skips the Python-level __new__ of a NamedTuple (every field is passed, in order).
+_SEND, _PUBLISH, _RESPONSE = EventKind.SEND, EventKind.PUBLISH, EventKind.RESPONSE
+_new_event = tuple.__new__
 _TIMED_KINDS = frozenset({EventKind.LLM_CALL, EventKind.TOOL_CALL, EventKind.LLM_STREAM_END})
 _ACTIVITY_MAX = 50_000
 
@@ -67,7 +71,8 @@ class AuditHook(DefaultInterventionHandler):
         self._attribution = Attribution(self.settings.source_pattern, self.settings.unattributed_tenant)
         self._live = self._attribution.live
         self._gseq = itertools.count()
-        self._last_activity: dict[tuple[str, str], int] = {}
+        # Keyed by agent type: AgentChat agent types embed the team id, so they are unique per team.
+        self._last_activity: dict[str, int] = {}
         self.errors = 0
         self._closed = False
         self._on_close: list[Callable[[], None]] = []
@@ -142,18 +147,25 @@ class AuditHook(DefaultInterventionHandler):
             ctx = self._live.get(key) or self._resolve(key, message, recipient.type)
             now = time.time_ns()
             self._submit(
-                CapturedEvent(
-                    next(self._gseq),
-                    ctx.ref,
-                    next(ctx.seq),
-                    now,
-                    EventKind.SEND,
-                    message,
-                    message_context.sender,
-                    recipient,
+                _new_event(
+                    CapturedEvent,
+                    (
+                        next(self._gseq),
+                        ctx.ref,
+                        next(ctx.seq),
+                        now,
+                        _SEND,
+                        message,
+                        message_context.sender,
+                        recipient,
+                        "",
+                        "",
+                        0,
+                        "",
+                    ),
                 )
             )
-            self._last_activity[(recipient.type, key)] = now
+            self._last_activity[recipient.type] = now
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
             self.errors += 1
         return message
@@ -163,24 +175,30 @@ class AuditHook(DefaultInterventionHandler):
             topic = message_context.topic_id
             if topic is not None:
                 key = topic.source
-                ctx = self._live.get(key) or self._resolve(key, message, topic.type)
+                topic_type = topic.type
+                ctx = self._live.get(key) or self._resolve(key, message, topic_type)
                 now = time.time_ns()
                 self._submit(
-                    CapturedEvent(
-                        next(self._gseq),
-                        ctx.ref,
-                        next(ctx.seq),
-                        now,
-                        EventKind.PUBLISH,
-                        message,
-                        message_context.sender,
-                        None,
-                        topic.type,
-                        key,
+                    _new_event(
+                        CapturedEvent,
+                        (
+                            next(self._gseq),
+                            ctx.ref,
+                            next(ctx.seq),
+                            now,
+                            _PUBLISH,
+                            message,
+                            message_context.sender,
+                            None,
+                            topic_type,
+                            key,
+                            0,
+                            "",
+                        ),
                     )
                 )
                 # AgentChat addresses a participant through a topic named like its agent type.
-                self._last_activity[(topic.type, key)] = now
+                self._last_activity[topic_type] = now
                 if type(message).__name__ == "GroupChatTermination":
                     self._maybe_close_implicit(ctx, message)
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
@@ -194,15 +212,22 @@ class AuditHook(DefaultInterventionHandler):
             key = sender.key
             ctx = self._live.get(key) or self._attribution.lookup(key)
             self._submit(
-                CapturedEvent(
-                    next(self._gseq),
-                    ctx.ref,
-                    next(ctx.seq),
-                    time.time_ns(),
-                    EventKind.RESPONSE,
-                    message,
-                    sender,
-                    recipient,
+                _new_event(
+                    CapturedEvent,
+                    (
+                        next(self._gseq),
+                        ctx.ref,
+                        next(ctx.seq),
+                        time.time_ns(),
+                        _RESPONSE,
+                        message,
+                        sender,
+                        recipient,
+                        "",
+                        "",
+                        0,
+                        "",
+                    ),
                 )
             )
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
@@ -251,11 +276,11 @@ class AuditHook(DefaultInterventionHandler):
         if agent and kind in _TIMED_KINDS:
             # Latency of an LLM or tool call: time since this agent's previous activity (the
             # request that started its turn, or its previous call), stamped at the call's end.
-            last = self._last_activity.get((agent_type, key))
+            last = self._last_activity.get(agent_type)
             duration = now - last if last else 0
             if len(self._last_activity) > _ACTIVITY_MAX:
                 self._last_activity.clear()
-            self._last_activity[(agent_type, key)] = now
+            self._last_activity[agent_type] = now
         self._emit(ctx, kind, payload, agent, "", "", "", duration)
 
     def _resolve(self, key: str, message: Any, agent_type: str) -> TaskContext:
