@@ -37,6 +37,7 @@ from autogen_core import AgentId, DefaultInterventionHandler, MessageContext, Si
 
 from collector import AuditHook, AuditSettings, Store, build_pipeline
 from collector._demo import PERSONAS, build_team, task_text
+from collector._log_capture import attach
 
 logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
 logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
@@ -103,7 +104,21 @@ class TimedEmpty(_Timed, DefaultInterventionHandler):
 
 async def workload(make_runtime: Callable[[], SingleThreadedAgentRuntime], hook: AuditHook | None, teams: int,
                    batches: int) -> float:  # fmt: skip
-    """Run `batches` batches of `teams` concurrent teams; returns the wall time in seconds."""
+    """Run `batches` batches of `teams` concurrent teams; returns the wall time in seconds.
+
+    The hook's event-logger tap is attached for this run only (taps are process-wide), so the
+    other configurations run with AutoGen's loggers exactly as without us.
+    """
+    detach = attach(hook._log_capture) if hook is not None else None
+    try:
+        return await _workload(make_runtime, hook, teams, batches)
+    finally:
+        if detach is not None:
+            detach()
+
+
+async def _workload(make_runtime: Callable[[], SingleThreadedAgentRuntime], hook: AuditHook | None, teams: int,
+                    batches: int) -> float:  # fmt: skip
     start = time.perf_counter()
     for b in range(batches):
         runtime = make_runtime()
@@ -174,8 +189,11 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="hook-bench-")
     store = Store.open(f"chdb://{tmp}/store")
     redactor = Redactor()
-    held = AuditSettings(store_dsn=store.dsn, batch_interval_s=3600, batch_max_events=10**9, queue_max_events=10**7)
-    live = AuditSettings(store_dsn=store.dsn)
+    held = AuditSettings(
+        store_dsn=store.dsn, batch_interval_s=3600, batch_max_events=10**9, queue_max_events=10**7,
+        capture_loggers=False,
+    )  # fmt: skip
+    live = AuditSettings(store_dsn=store.dsn, capture_loggers=False)
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{port}/v1/traces")))
     naive = NaiveJsonLogger()

@@ -36,10 +36,7 @@ def evaluate(r: Redactor, samples: list[Sample]) -> None:
             any_total += 1
             any_tp += anyt >= 0.8 * (end - start)
         for f in findings:
-            ok = any(
-                GROUP.get(e, e) == f.entity and f.start < end and start < f.end
-                for start, end, e in sample.spans
-            )
+            ok = any(GROUP.get(e, e) == f.entity and f.start < end and start < f.end for start, end, e in sample.spans)
             (pred_ok if ok else fp)[f.entity] += 1
     print(f"  {'entity':<14} {'recall':>7} {'precision':>9} {'gold':>6} {'found':>6}")
     for entity in sorted(set(tp) | set(fn) | set(fp)):
@@ -62,14 +59,10 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     samples = generate(args.seed, args.n)
-    print(
-        f"evaluation set: seed {args.seed}, {len(samples)} samples, {sum(len(s.spans) for s in samples)} spans"
-    )
+    print(f"evaluation set: seed {args.seed}, {len(samples)} samples, {sum(len(s.spans) for s in samples)} spans")
     for ner in (False, True):
         r = Redactor(RedactionSettings(ner=ner, cache_size=0))
-        print(
-            f"\n{'NER (spaCy small + lists + context)' if r.ner_active else 'pattern-only (lists + context)'}:"
-        )
+        print(f"\n{'NER (spaCy small + lists + context)' if r.ner_active else 'pattern-only (lists + context)'}:")
         evaluate(r, samples)
 
 

@@ -35,9 +35,7 @@ def workloads(n: int) -> dict[str, list[Any]]:
     for i, s in enumerate(samples[: n // 10]):
         history.append({"source": "user" if i % 2 else "assistant", "content": s.text})
         # An agent event carries the whole history plus a tool call; history items repeat.
-        convo.append(
-            {"messages": list(history[-20:]), "tool_call": {"name": "lookup", "arguments": s.text[:80]}}
-        )
+        convo.append({"messages": list(history[-20:]), "tool_call": {"name": "lookup", "arguments": s.text[:80]}})
     while len(convo) < n:
         convo.extend(convo[: n - len(convo)])
     return {
@@ -83,9 +81,7 @@ def rate(fn: Callable[[list[Any]], None], events: list[Any]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument(
-        "--baseline-events", type=int, default=200, help="plain Presidio is slow; fewer events"
-    )
+    parser.add_argument("--baseline-events", type=int, default=200, help="plain Presidio is slow; fewer events")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     loads = workloads(args.events)
@@ -108,9 +104,7 @@ def main() -> None:
                 base_txt = f"{base_rate:8.1f}" if not pool else "       -"
                 print(f"  {name:<32} ours {ours_rate:8.1f} ev/s   plain Presidio {base_txt} ev/s   {ratio}")
             s = r.stats
-            print(
-                f"  stats: items={s.items} analysed={s.analysed} cache_hits={s.cache_hits} failures={s.failures}"
-            )
+            print(f"  stats: items={s.items} analysed={s.analysed} cache_hits={s.cache_hits} failures={s.failures}")
             r.close()
 
 

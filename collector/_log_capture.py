@@ -1,4 +1,14 @@
-"""Capture the runtime's event loggers (LLM calls, tool calls, drops, handler exceptions)."""
+"""Capture the runtime's event loggers (LLM calls, tool calls, drops, handler exceptions).
+
+The two event loggers are *tapped*, not given a handler: their ``debug``/``info``/``warning``/
+``error`` methods are wrapped on the logger instances so that each call hands its event object to
+the hook before logging proceeds exactly as the app configured it. Why not a logging handler:
+a handler only sees records the logger level lets through, so capture would need INFO/DEBUG
+enabled, and then the runtime's per-message ``MessageEvent`` logs (several per agent message) each
+build a full LogRecord only to be thrown away, and the enabled records would reach the app's own
+handlers with raw content in them. The tap builds no record, changes no level, and
+``detach()`` removes it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +20,7 @@ from ._events import EventKind
 
 CORE_EVENTS = "autogen_core.events"
 AGENTCHAT_EVENTS = "autogen_agentchat.events"
+_TAPPED_METHODS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 _KIND_BY_TYPE = {
     "LLMCallEvent": EventKind.LLM_CALL,
@@ -28,44 +39,39 @@ Sink = Callable[[EventKind, str, Any], None]
 
 def current_agent() -> str:
     """'type/key' of the agent whose handler is running, or '' outside any handler."""
-    from autogen_core import MessageHandlerContext
-
     try:
-        return str(MessageHandlerContext.agent_id())
+        return str(_MessageHandlerContext.agent_id())
     except RuntimeError:
         return ""
 
 
-class EventLogCapture(logging.Handler):
-    """A logging handler that forwards event records to the hook. It never raises."""
+from autogen_core import MessageHandlerContext as _MessageHandlerContext  # noqa: E402 - after the docstring's why
+
+
+class EventLogCapture:
+    """Turns an event logger call into a captured event. It never raises."""
 
     def __init__(self, sink: Sink) -> None:
-        super().__init__(level=logging.DEBUG)
         self._sink = sink
         self.errors = 0
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def capture(self, logger_name: str, level: int, message: Any, args: tuple[Any, ...]) -> None:
         try:
-            message = record.msg
             type_name = type(message).__name__
             if type_name in _SKIPPED_TYPES:
                 return
             kind = _KIND_BY_TYPE.get(type_name)
             if kind is None:
-                kind = (
-                    EventKind.AGENTCHAT_EVENT if record.name.startswith(AGENTCHAT_EVENTS) else EventKind.RUNTIME_EVENT
-                )
+                from_agentchat = logger_name.startswith(AGENTCHAT_EVENTS)
+                kind = EventKind.AGENTCHAT_EVENT if from_agentchat else EventKind.RUNTIME_EVENT
             payload: Any = message
             if isinstance(message, str):
-                payload = {"__type__": "LogRecord", "level": record.levelname, "message": record.getMessage()}
+                text = message % args if args else message
+                payload = {"__type__": "LogRecord", "level": logging.getLevelName(level), "message": text}
             agent = current_agent() or _agent_from_event(message)
             self._sink(kind, agent, payload)
         except Exception:  # noqa: BLE001 - logging must never break the agent that logged
             self.errors += 1
-
-    def handleError(self, record: logging.LogRecord) -> None:
-        # The default prints a traceback with the record's (raw) message to stderr.
-        self.errors += 1
 
 
 def _agent_from_event(message: Any) -> str:
@@ -79,51 +85,38 @@ def _agent_from_event(message: Any) -> str:
     return ""
 
 
-class _Forwarder(logging.Handler):
-    """Passes on to the parent loggers only the records the app would have seen without us.
-
-    To capture the event loggers we must enable them at INFO/DEBUG. Left to propagate, those
-    records (whole prompts, with PII) would reach the app's own handlers, which never saw them
-    before: a leak we would have caused. So propagation is off and this forwards only records at
-    or above the level the app had configured.
-    """
-
-    def __init__(self, logger: logging.Logger, app_level: int) -> None:
-        super().__init__(level=app_level)
-        self._parent = logger.parent
-
-    def emit(self, record: logging.LogRecord) -> None:
-        parent = self._parent
-        while parent is not None:  # what Logger.callHandlers does for a propagating logger
-            for handler in parent.handlers:
-                if record.levelno >= handler.level:
-                    handler.handle(record)
-            parent = parent.parent if parent.propagate else None
+# Every live hook's capture. One tap per logger method fans out to all of them, so hooks can be
+# opened and closed in any order (tests and benchmarks run several in one process).
+_CAPTURES: list[EventLogCapture] = []
 
 
-def attach(handler: EventLogCapture) -> Callable[[], None]:
-    """Attach the handler to both event loggers; returns a function that detaches it."""
-    restore: list[tuple[logging.Logger, int, bool, logging.Handler | None]] = []
-    for name, level in ((CORE_EVENTS, logging.INFO), (AGENTCHAT_EVENTS, logging.DEBUG)):
-        logger = logging.getLogger(name)
-        app_level = logger.getEffectiveLevel()
-        forwarder: logging.Handler | None = None
-        if app_level > level and logger.propagate:
-            forwarder = _Forwarder(logger, app_level)
-            logger.addHandler(forwarder)
-            logger.propagate = False
-        restore.append((logger, logger.level, forwarder is not None, forwarder))
-        if app_level > level:
-            logger.setLevel(level)
-        logger.addHandler(handler)
+def _tap(logger: logging.Logger, method: str, level: int) -> Callable[..., None]:
+    logged = getattr(logging.Logger, method)  # the class method: logs exactly as the app configured
+    name = logger.name
+
+    def tapped(msg: Any, *args: Any, **kwargs: Any) -> None:
+        for capture in _CAPTURES:
+            capture.capture(name, level, msg, args)
+        logged(logger, msg, *args, **kwargs)
+
+    return tapped
+
+
+def attach(capture: EventLogCapture) -> Callable[[], None]:
+    """Tap both event loggers for this capture; returns a function that removes it."""
+    if not _CAPTURES:
+        for name in (CORE_EVENTS, AGENTCHAT_EVENTS):
+            logger = logging.getLogger(name)
+            for method, level in _TAPPED_METHODS.items():
+                setattr(logger, method, _tap(logger, method, level))
+    _CAPTURES.append(capture)
 
     def detach() -> None:
-        for logger, old_level, stopped_propagation, forwarder in restore:
-            logger.removeHandler(handler)
-            if forwarder is not None:
-                logger.removeHandler(forwarder)
-            if stopped_propagation:
-                logger.propagate = True
-            logger.setLevel(old_level)
+        if capture in _CAPTURES:
+            _CAPTURES.remove(capture)
+        if not _CAPTURES:
+            for name in (CORE_EVENTS, AGENTCHAT_EVENTS):
+                for method in _TAPPED_METHODS:
+                    logging.getLogger(name).__dict__.pop(method, None)
 
     return detach

@@ -35,13 +35,17 @@ async def test_hook_enabling_event_loggers_does_not_leak_into_app_handlers(
 ) -> None:
     stream, _ = app_log
     hook = make_hook(store, redactor)
-    assert logging.getLogger("autogen_core.events").isEnabledFor(logging.INFO)  # we capture at INFO
+    # Capture taps the event loggers without enabling them: the app's levels stay as they were.
+    assert not logging.getLogger("autogen_core.events").isEnabledFor(logging.INFO)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()
     await run_in_task(hook, TEAM_BUILDERS["RoundRobinGroupChat"](runtime, "x"), "acme", f"mail {SECRET}")
     await runtime.stop_when_idle()
     await hook.aclose()
     assert SECRET not in stream.getvalue()
+    _, llm = store.query("SELECT count() FROM events WHERE kind = 'llm_call'")
+    assert llm[0][0] > 0  # ...and LLM calls were still captured
+    assert "info" not in logging.getLogger("autogen_core.events").__dict__  # aclose removed the tap
     # Warnings the app would have seen before still reach it.
     logging.getLogger("autogen_core.events").warning("a warning the app should still see")
     assert "a warning the app should still see" in stream.getvalue()
