@@ -28,8 +28,18 @@ async def main(name: str, runs: int) -> None:
     await runtime.stop_when_idle()
     ok = await hook.aclose(60)
     stats = hook.sink.stats()
-    print(json.dumps({"ok": ok, "runs": results, "accepted": stats.accepted, "acknowledged": stats.acknowledged,
-                      "lost": stats.lost, "sink": type(hook.sink).__name__}))
+    print(
+        json.dumps(
+            {
+                "ok": ok,
+                "runs": results,
+                "accepted": stats.accepted,
+                "acknowledged": stats.acknowledged,
+                "lost": stats.lost,
+                "sink": type(hook.sink).__name__,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
