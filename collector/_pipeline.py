@@ -22,6 +22,7 @@ from ._metrics import PipelineMetrics, SpoolGauges
 from ._pipeline_health import Health, PipelineStats, assess
 from ._records import RecordBuilder
 from ._retry import RetryPolicy
+from ._serialize import JsonSnapshot, to_json_text
 from ._settings import AuditSettings
 from ._spool import Spool, SpoolClosedError, SpoolFullError, SpoolWriteError
 from ._spool_open import open_spool
@@ -69,6 +70,9 @@ class AuditPipeline:
         self._settings = settings
         self._queue: collections.deque[CapturedEvent] = collections.deque()
         self._overflow: collections.deque[CapturedEvent] = collections.deque()
+        # Events whose payloads the snapshot stage has turned into JSON text, in capture order.
+        self._ready: collections.deque[CapturedEvent] = collections.deque()
+        self._consume = threading.Lock()  # the snapshot stage and the batcher both move events
         self._max = settings.queue_max_events
         self._overflow_max = settings.overflow_max_events if settings.queue_full_policy == "spill" else 0
         self._batch = settings.batch_max_events
@@ -93,7 +97,7 @@ class AuditPipeline:
             self._show_replayed(leftover.records)
         self.metrics = PipelineMetrics(
             SpoolGauges(
-                queue_depth=lambda: len(self._queue) + len(self._overflow),
+                queue_depth=lambda: len(self._queue) + len(self._overflow) + len(self._ready),
                 spool_bytes=lambda: self._spool_stat("bytes"),
                 spool_oldest_age_s=lambda: self._spool_stat("oldest_age_s"),
                 spool_pending_batches=lambda: self._spool_stat("pending_batches"),
@@ -111,6 +115,8 @@ class AuditPipeline:
         )
         self._thread = threading.Thread(target=self._run, name="autogen-audit-pipeline", daemon=True)
         self._thread.start()
+        self._snapshotter = threading.Thread(target=self._snapshot_loop, name="autogen-audit-snapshot", daemon=True)
+        self._snapshotter.start()
 
     @property
     def settings(self) -> AuditSettings:
@@ -122,7 +128,7 @@ class AuditPipeline:
         if self._stopping:
             self._lose(event, "shutdown")
             return False
-        if len(self._queue) < self._max and not self._overflow:
+        if len(self._queue) + len(self._ready) < self._max and not self._overflow:
             self._queue.append(event)
         elif len(self._overflow) < self._overflow_max:
             self._overflow.append(event)  # spill: FIFO continues here until the batcher catches up
@@ -233,7 +239,7 @@ class AuditPipeline:
         self._stopping = True
         self._wake.set()
         self._thread.join(max(0.05, deadline - time.monotonic()))
-        drained = not self._thread.is_alive() and not self._queue and not self._overflow
+        drained = not self._thread.is_alive() and not self._queue and not self._overflow and not self._ready
         with self._cond:
             todo = set(self._unacked)
         self._wait_acked(todo, deadline)
@@ -273,7 +279,7 @@ class AuditPipeline:
             accepted=n["accepted"],
             written=n["written"],
             lost=self._losses.total,
-            queued=len(self._queue) + len(self._overflow),
+            queued=len(self._queue) + len(self._overflow) + len(self._ready),
             batches=n["batches"],
             export_failures=self._writer.state().failures,
             redaction_failures=n["redaction_failures"],
@@ -293,6 +299,39 @@ class AuditPipeline:
             return 0.0
         return float(getattr(self._spool.stats(), name))
 
+    # -- snapshot stage ---------------------------------------------------------------------
+    def _snapshot_loop(self) -> None:
+        """Every snapshot_interval_s, release captured message objects for their JSON text.
+
+        Held as objects they would be scanned by the cyclic GC on every collection until the batcher
+        (which may be redacting a large batch, or held back) takes them: that costs the app more
+        than the hook itself. Text is compact and untracked."""
+        interval = self._settings.snapshot_interval_s
+        while not self._closed:
+            time.sleep(interval)
+            try:
+                self._snapshot_pending()
+            except Exception:  # the stage must survive anything; the batcher snapshots what is left
+                log.exception("collector: snapshot stage error (content withheld)")
+
+    def _snapshot_pending(self) -> None:
+        depth, chars = self._settings.max_depth, self._settings.max_field_chars
+        with self._consume:
+            for source in (self._queue, self._overflow):
+                while source:
+                    event = source.popleft()
+                    payload = event.payload
+                    if not isinstance(payload, JsonSnapshot):
+                        text = to_json_text(payload, max_depth=depth, max_chars=chars)
+                        snapshot = event._replace(payload=JsonSnapshot(text))
+                        waiter = self._waiters.pop(id(event), None)  # a durable submit waits on it
+                        if waiter is not None:
+                            self._waiters[id(snapshot)] = waiter
+                        event = snapshot
+                    self._ready.append(event)
+        if len(self._ready) >= self._batch:
+            self._wake.set()
+
     # -- batcher thread -------------------------------------------------------------------
     def _run(self) -> None:
         while True:
@@ -304,18 +343,18 @@ class AuditPipeline:
             with self._cond:
                 self._flush_done = max(self._flush_done, generation)
                 self._cond.notify_all()
-            if self._stopping and not self._queue and not self._overflow:
+            if self._stopping and not self._queue and not self._overflow and not self._ready:
                 self._drain()  # losses recorded by late submits
                 return
 
     def _drain(self) -> None:
-        while self._queue or self._overflow or self._losses:
+        while self._queue or self._overflow or self._ready or self._losses:
             # Behind (overflowing): bigger batches amortize the per-batch spool fsync and insert.
             size = self._batch * (_CATCH_UP_FACTOR if self._overflow else 1)
+            self._snapshot_pending()  # whatever the snapshot stage has not reached yet, in order
             batch: list[CapturedEvent] = []
-            for source in (self._queue, self._overflow):
-                while source and len(batch) < size:
-                    batch.append(source.popleft())
+            while self._ready and len(batch) < size:
+                batch.append(self._ready.popleft())
             batch.extend(self._losses.take())
             try:
                 self._process(batch)

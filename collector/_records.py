@@ -8,7 +8,7 @@ from typing import Any, NamedTuple, Protocol
 
 from ._describe import describe
 from ._events import CapturedEvent, EventRecord
-from ._serialize import SerializeReport, clean_str, dumps_bounded, to_jsonable
+from ._serialize import JsonSnapshot, SerializeReport, clean_str, dumps_bounded, from_json_text, to_jsonable
 from ._settings import AuditSettings
 
 log = logging.getLogger("collector")
@@ -48,12 +48,21 @@ class RecordBuilder:
         for event in batch:
             report = SerializeReport()
             try:
-                value = to_jsonable(
-                    event.payload,
-                    max_depth=self._settings.max_depth,
-                    max_chars=self._settings.max_field_chars,
-                    report=report,
-                )
+                payload = event.payload
+                if isinstance(payload, JsonSnapshot):  # encoded promptly by the pipeline's snapshot stage
+                    value = from_json_text(
+                        payload.text,
+                        max_depth=self._settings.max_depth,
+                        max_chars=self._settings.max_field_chars,
+                        report=report,
+                    )
+                else:
+                    value = to_jsonable(
+                        payload,
+                        max_depth=self._settings.max_depth,
+                        max_chars=self._settings.max_field_chars,
+                        report=report,
+                    )
             except Exception as exc:  # noqa: BLE001 - to_jsonable is total, but recursion limits are not
                 value = {"__placeholder__": "unserializable", "reason": type(exc).__name__}
                 report.placeholders.append("unserializable")
@@ -143,4 +152,6 @@ def agent_str(agent: Any) -> str:
 
 
 def _type_name(obj: Any) -> str:
+    if isinstance(obj, JsonSnapshot):
+        return ""
     return "" if obj is None else type(obj).__name__

@@ -200,3 +200,64 @@ def dumps_bounded(value: Any, max_chars: int, report: SerializeReport) -> str:
         report.truncated = True
         text = text[:max_chars] + _MARK.format(n=len(text) - max_chars)
     return text
+
+
+# -- JSON-text snapshots -----------------------------------------------------------------------
+# A payload held as Python objects keeps the whole message graph alive, and CPython's cyclic
+# garbage collector scans it again on every collection until the pipeline lets go of it: on an
+# agent workload that costs more wall time than the hook itself. Text is not tracked by the
+# collector, so the pipeline turns payloads into text promptly and redacts them later.
+_MAX_FAST_CHARS = 1_000_000
+_FAST_TEXT_MODULES = ("autogen_agentchat.", "autogen_core.")
+
+
+class JsonSnapshot:
+    """A payload already encoded as JSON text (raw, unredacted: it lives only in memory)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def to_json_text(value: Any, *, max_depth: int, max_chars: int) -> str:
+    """JSON text of any payload; never raises. AutoGen's own models go through pydantic's Rust
+    serializer and the runtime's log events through the C encoder, tagged with their type; anything
+    else (or anything odd) takes the bounded walk. Field bounds are applied again when the text is
+    turned into a record (``from_json_text``)."""
+    text = _fast_json_text(value)
+    if text is not None:
+        return text
+    report = SerializeReport()
+    try:
+        jsonable = to_jsonable(value, max_depth=max_depth, max_chars=max_chars, report=report)
+    except Exception as exc:  # noqa: BLE001 - to_jsonable is total except for recursion limits
+        jsonable = {"__placeholder__": "unserializable", "reason": type(exc).__name__}
+    return json.dumps(jsonable, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _fast_json_text(value: Any) -> str | None:
+    type_name = type(value).__name__
+    text: str | None = None
+    try:
+        if type(value).__module__.startswith(_FAST_TEXT_MODULES):
+            if hasattr(value, "model_dump_json") and not type_name.startswith("StructuredMessage"):
+                text = value.model_dump_json(fallback=_unknown_placeholder)
+            elif isinstance(getattr(value, "kwargs", None), dict):  # autogen_core.logging events
+                text = json.dumps(value.kwargs, ensure_ascii=False, separators=(",", ":"))
+    except Exception:  # noqa: BLE001 - cycles, odd fields, invalid text: the walk handles them
+        return None
+    # Images (autogen_core.Image dumps as {"data": <base64>}) must become placeholders: the walk.
+    if text is None or len(text) > _MAX_FAST_CHARS or '{"data":"' in text or not text.startswith("{"):
+        return None
+    tag = json.dumps(type_name)
+    return f'{{"__type__":{tag}}}' if text == "{}" else f'{{"__type__":{tag},{text[1:]}'
+
+
+def from_json_text(text: str, *, max_depth: int, max_chars: int, report: SerializeReport) -> Any:
+    """The jsonable value of a snapshot, within the same bounds as ``to_jsonable``."""
+    value = json.loads(text)
+    # Text this short cannot hold a string over max_chars or a list over max_chars // 8 items.
+    if len(text) < min(max_chars, 2 * (max_chars // 8)) and max_depth >= 16:
+        return value
+    return _bound(value, max_depth, max_chars, report)

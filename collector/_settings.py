@@ -31,6 +31,12 @@ class AuditSettings(BaseSettings):
         gt=0,
         description="Longest time an accepted event waits in the queue before the worker takes it.",
     )
+    snapshot_interval_s: float = Field(
+        default=0.02,
+        gt=0,
+        description="How often the pipeline turns captured message objects into JSON text (off the dispatch "
+        "loop): objects held longer are scanned by Python's garbage collector, which costs the app.",
+    )
     max_field_chars: int = Field(
         default=32_768,
         ge=64,

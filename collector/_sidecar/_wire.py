@@ -15,7 +15,7 @@ from typing import Any
 
 from .._events import CapturedEvent, EventKind, TaskRef
 from .._records import agent_str
-from .._serialize import to_jsonable
+from .._serialize import JsonSnapshot, to_json_text
 from ._errors import WireFormatError
 
 WIRE_VERSION = 1
@@ -24,17 +24,14 @@ _KINDS = {k.value: k for k in EventKind}
 _MAX_ID_CHARS = 256  # ids, tenants, agent names: anything longer is not one of ours
 
 
-# A payload whose JSON text is longer than this takes the careful, bounded walk on the app side.
-_MAX_FAST_CHARS = 1_000_000
-_FAST_MODULES = ("autogen_agentchat.", "autogen_core.")
-
-
 def encode_event(event: CapturedEvent, event_id: str, *, max_depth: int, max_chars: int) -> bytes:
     """One captured event as the JSON text of a wire array. Never raises: an odd payload becomes a
     placeholder. Runs on the sink's sender thread, which shares the app's GIL: payloads are encoded
-    by pydantic's Rust serializer or the C json encoder where they can be, and the sidecar applies
-    the field bounds again when it builds records."""
-    payload = _payload_json(event.payload, max_depth, max_chars)
+    by pydantic's Rust serializer or the C json encoder where they can be (``to_json_text``), and
+    the sidecar applies the field bounds when it builds records."""
+    payload = event.payload
+    text = payload.text if isinstance(payload, JsonSnapshot) else to_json_text(payload, max_depth=max_depth,
+                                                                                max_chars=max_chars)  # fmt: skip
     ref = event.task
     head = json.dumps(
         [event_id, ref.tenant_id, ref.correlation_id, ref.user_id, ref.team_id, ref.team_type, event.seq,
@@ -46,38 +43,7 @@ def encode_event(event: CapturedEvent, event_id: str, *, max_depth: int, max_cha
          event.duration_ns],  # the hook keeps AgentId objects raw; formatted here, off the dispatch loop
         ensure_ascii=False, separators=(",", ":"),
     )  # fmt: skip
-    return f"{head[:-1]},{payload},{tail[1:]}".encode("utf-8", "replace")
-
-
-def _payload_json(value: Any, max_depth: int, max_chars: int) -> str:
-    text = _fast_json(value)
-    if text is not None:
-        return text
-    try:
-        jsonable = to_jsonable(value, max_depth=max_depth, max_chars=max_chars)
-    except Exception as exc:  # noqa: BLE001 - to_jsonable is total except for recursion limits
-        jsonable = {"__placeholder__": "unserializable", "reason": type(exc).__name__}
-    return json.dumps(jsonable, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _fast_json(value: Any) -> str | None:
-    """JSON text of AutoGen's own models (pydantic, Rust) and of the runtime's log events (their
-    kwargs are JSON by contract; C encoder), tagged with their type; None means: take the walk."""
-    type_name = type(value).__name__
-    text: str | None = None
-    try:
-        if type(value).__module__.startswith(_FAST_MODULES):
-            if hasattr(value, "model_dump_json") and not type_name.startswith("StructuredMessage"):
-                text = value.model_dump_json()
-            elif isinstance(getattr(value, "kwargs", None), dict):
-                text = json.dumps(value.kwargs, ensure_ascii=False, separators=(",", ":"))
-    except Exception:  # noqa: BLE001 - cycles, odd fields, invalid text: the walk handles them
-        return None
-    # Images (autogen_core.Image dumps as {"data": <base64>}) must become placeholders: take the walk.
-    if text is None or len(text) > _MAX_FAST_CHARS or '{"data":"' in text or not text.startswith("{"):
-        return None
-    tag = json.dumps(type_name)
-    return f'{{"__type__":{tag}}}' if text == "{}" else f'{{"__type__":{tag},{text[1:]}'
+    return f"{head[:-1]},{text},{tail[1:]}".encode("utf-8", "replace")
 
 
 def encode_batch(events: Sequence[bytes]) -> bytes:
