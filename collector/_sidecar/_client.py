@@ -21,6 +21,7 @@ import httpx
 
 from .._events import CapturedEvent, EventKind, TaskRef
 from .._retry import RetryPolicy
+from .._serialize import JsonSnapshot, to_json_text
 from .._settings import AuditSettings
 from ._settings import SidecarSettings
 from ._wire import encode_batch, encode_event
@@ -61,6 +62,8 @@ class RemoteSink:
             max_s=max(self._sidecar.remote_retry_initial_s, self._sidecar.remote_retry_max_s),
         )
         self._queue: collections.deque[CapturedEvent] = collections.deque()
+        # Events whose payloads are already JSON text (see _snapshot), in capture order.
+        self._ready: collections.deque[CapturedEvent] = collections.deque()
         self._wake = threading.Event()
         self._cond = threading.Condition()
         self._flush_requested = 0
@@ -88,7 +91,7 @@ class RemoteSink:
     def submit(self, event: CapturedEvent) -> bool:
         """Enqueue one event. Never blocks, never raises; a full buffer records a counted loss."""
         queue = self._queue
-        if len(queue) >= self._max or self._stopping:
+        if len(queue) + len(self._ready) >= self._max or self._stopping:
             self._record_loss(event.task, event.seq, 1)
             return False
         queue.append(event)
@@ -123,14 +126,14 @@ class RemoteSink:
         self._wake.set()
         self._thread.join(timeout=max(0.1, self._deadline - time.monotonic()))
         self._http.close()
-        return flushed and not self._queue and self._acknowledged == self._accepted
+        return flushed and not self._queue and not self._ready and self._acknowledged == self._accepted
 
     def stats(self) -> RemoteSinkStats:
         return RemoteSinkStats(
             accepted=self._accepted,
             acknowledged=self._acknowledged,
             lost=self._lost,
-            queued=len(self._queue),
+            queued=len(self._queue) + len(self._ready),
             batches=self._batches,
             retries=self._retries,
             rejected_batches=self._rejected,
@@ -138,28 +141,48 @@ class RemoteSink:
 
     # -- worker ---------------------------------------------------------------------------
     def _run(self) -> None:
-        interval = self._settings.batch_interval_s
+        # Two paces: payloads become JSON text every snapshot interval (held as objects they would be
+        # rescanned by the app's garbage collector), batches are shipped every batch interval.
+        snapshot_every = min(self._settings.snapshot_interval_s, self._settings.batch_interval_s)
+        ship_every = self._settings.batch_interval_s
+        last_ship = time.monotonic()
         while True:
-            self._wake.wait(interval)
+            woke = self._wake.wait(snapshot_every)
             self._wake.clear()
             with self._cond:
                 generation = self._flush_requested
             try:
+                self._snapshot()
+                due = woke or self._stopping or len(self._ready) >= self._batch
+                if not due and time.monotonic() - last_ship < ship_every:
+                    continue  # nothing shipped: a flush that raced past the wait is served next time
                 self._drain()
+                last_ship = time.monotonic()
             except Exception:  # the worker must survive anything; the batch was counted as lost
                 log.exception("collector: remote sink worker error (content withheld)")
             with self._cond:
                 self._flush_done = max(self._flush_done, generation)
                 self._cond.notify_all()
-            if self._stopping and not self._queue:
+            if self._stopping and not self._queue and not self._ready:
                 return
 
+    def _snapshot(self) -> None:
+        depth, chars = self._settings.max_depth, self._settings.max_field_chars
+        queue, ready = self._queue, self._ready
+        while queue:  # this worker is the only consumer: order is kept
+            event = queue.popleft()
+            if not isinstance(event.payload, JsonSnapshot):
+                event = event._replace(payload=JsonSnapshot(to_json_text(event.payload, max_depth=depth,
+                                                                         max_chars=chars)))  # fmt: skip
+            ready.append(event)
+
     def _drain(self) -> None:
-        queue = self._queue
-        while queue or self._lost_pending:
+        self._snapshot()
+        ready = self._ready
+        while ready or self._lost_pending:
             batch: list[CapturedEvent] = []
-            while queue and len(batch) < self._batch:
-                batch.append(queue.popleft())
+            while ready and len(batch) < self._batch:
+                batch.append(ready.popleft())
             if not self._ship(batch):
                 return  # refused or given up: pace the next attempt by the worker's interval
 
