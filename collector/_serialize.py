@@ -121,26 +121,11 @@ def _convert_container(obj: Any, depth: int, limit: int, report: SerializeReport
     return _placeholder("unknown-type", report, type=type_name)
 
 
-# AutoGen's own message models have known field types (text, ids, usage, nested messages, images):
-# pydantic's Rust serializer dumps them ~8x faster than the walk above. User-defined content
-# (StructuredMessage[T]) may hold raw bytes, which the walk turns into placeholders, so it is excluded.
-_FAST_MODULES = ("autogen_agentchat.", "autogen_core.")
-
-
 def _fast_autogen_model(obj: Any, type_name: str, depth: int, limit: int, report: SerializeReport) -> Any:
-    if not type(obj).__module__.startswith(_FAST_MODULES) or type_name.startswith("StructuredMessage"):
+    text = _fast_json_text(obj)  # None for anything but AutoGen's own models, or odd ones
+    if text is None:
         return None
-    try:
-        text = obj.model_dump_json(fallback=_unknown_placeholder)
-    except Exception:  # noqa: BLE001 - cycles, invalid text, odd fields: the careful walk handles them
-        return None
-    dumped = json.loads(text)
-    # A JSON text this short cannot hold a string over `limit` or a list over limit // 8 items, and
-    # AutoGen's message models nest far less than max_depth: only an image needs the bounding walk.
-    if len(text) < min(limit, 2 * (limit // 8)) and '{"data":"' not in text and depth >= 16:
-        return {"__type__": type_name, **dumped} if isinstance(dumped, dict) else dumped
-    bounded = _bound(dumped, depth, limit, report)
-    return {"__type__": type_name, **bounded} if isinstance(bounded, dict) else bounded
+    return from_json_text(text, max_depth=depth, max_chars=limit, report=report)
 
 
 def _unknown_placeholder(value: Any) -> dict[str, Any]:
@@ -208,6 +193,9 @@ def dumps_bounded(value: Any, max_chars: int, report: SerializeReport) -> str:
 # agent workload that costs more wall time than the hook itself. Text is not tracked by the
 # collector, so the pipeline turns payloads into text promptly and redacts them later.
 _MAX_FAST_CHARS = 1_000_000
+# AutoGen's own message models have known field types (text, ids, usage, nested messages, images):
+# pydantic's Rust serializer dumps them ~8x faster than the walk above. User-defined content
+# (StructuredMessage[T]) may hold raw bytes, which the walk turns into placeholders, so it is excluded.
 _FAST_TEXT_MODULES = ("autogen_agentchat.", "autogen_core.")
 
 
