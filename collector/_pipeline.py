@@ -22,6 +22,7 @@ from ._metrics import PipelineMetrics, SpoolGauges
 from ._pipeline_health import Health, PipelineStats, assess
 from ._records import RecordBuilder
 from ._retry import RetryPolicy
+from ._safe_log import log_failure
 from ._serialize import JsonSnapshot, to_json_text
 from ._settings import AuditSettings
 from ._spool import Spool, SpoolClosedError, SpoolFullError, SpoolWriteError
@@ -224,8 +225,8 @@ class AuditPipeline:
             if callable(close):
                 try:
                     close()
-                except Exception:
-                    log.exception("collector: closing a record processor failed")
+                except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
+                    log_failure(log, "collector: closing a record processor failed", exc)
 
     def shutdown(self, timeout: float) -> bool:
         """Drain the queue into the spool, flush the spool into the store within ``timeout``, stop.
@@ -311,8 +312,8 @@ class AuditPipeline:
             time.sleep(interval)
             try:
                 self._snapshot_pending()
-            except Exception:  # the stage must survive anything; the batcher snapshots what is left
-                log.exception("collector: snapshot stage error (content withheld)")
+            except Exception as exc:  # noqa: BLE001 - the stage must survive anything; the batcher snapshots what is left
+                log_failure(log, "collector: snapshot stage error (content withheld)", exc)
 
     def _snapshot_pending(self) -> None:
         depth, chars = self._settings.max_depth, self._settings.max_field_chars
@@ -358,8 +359,8 @@ class AuditPipeline:
             batch.extend(self._losses.take())
             try:
                 self._process(batch)
-            except Exception:  # the batcher must survive anything: the batch becomes loss rows
-                log.exception("collector: batcher error (content withheld); batch recorded as lost")
+            except Exception as exc:  # noqa: BLE001 - the batcher must survive anything: the batch becomes loss rows
+                log_failure(log, "collector: batcher error (content withheld); batch recorded as lost", exc)
                 self._lost_after_accept(batch, "worker_error")
 
     def _process(self, batch: list[CapturedEvent]) -> None:
@@ -403,8 +404,8 @@ class AuditPipeline:
             built = self._builder.build(loss)
             tasks = self._tracker.observe(built)
             events = [b.record for b in built]
-        except Exception:
-            log.exception("collector: cannot build loss records")
+        except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
+            log_failure(log, "collector: cannot build loss records", exc)
             return
         try:
             batch_id = self._spool.append(encode_batch(events, tasks))

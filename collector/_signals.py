@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Protocol
 
+from ._safe_log import log_failure
+
 __all__ = ["Drainable", "install_signal_handlers"]
 
 log = logging.getLogger("collector")
@@ -56,8 +58,8 @@ def install_signal_handlers(
         if before_drain is not None:
             try:
                 before_drain()
-            except Exception:  # the drain matters more than the callback
-                log.exception("collector: before_drain failed")
+            except Exception as exc:  # noqa: BLE001 - the drain matters more than the callback
+                log_failure(log, "collector: before_drain failed", exc)
         result: list[bool] = []
         worker = threading.Thread(target=lambda: result.append(pipeline.shutdown(deadline_s)), daemon=True)
         worker.start()

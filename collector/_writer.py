@@ -22,6 +22,7 @@ from ._codec import CodecError, decode_batch
 from ._events import EventKind, EventRecord, TaskRecord
 from ._metrics import PipelineMetrics
 from ._retry import RetryPolicy
+from ._safe_log import log_failure
 from ._spool import Spool, SpoolError
 from ._store._exporter import Exporter, ExportResult
 
@@ -157,8 +158,8 @@ class SpoolWriter:
                 self._parked = dict.fromkeys(self._parked, 0.0)
             try:
                 outcome = self._pass()
-            except Exception:  # the writer must survive anything; batches stay in the spool
-                log.exception("collector: writer pass failed (content withheld); retrying")
+            except Exception as exc:  # noqa: BLE001 - the writer must survive anything; batches stay in the spool
+                log_failure(log, "collector: writer pass failed (content withheld); retrying", exc)
                 outcome = "retryable"
             self._passes += 1
             if outcome == "retryable":

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._events import EventRecord
+from .._safe_log import log_failure
 from ._offline import _LONG, _SHORT, FIELDS_V1, GENESIS, canonical_parts, merkle_root
 from ._signed import SignedWriter
 
@@ -82,8 +83,8 @@ class ChainProcessor:
             self._seal_due(force_age=False, check=False)
             try:
                 return [self._link(r) for r in records]
-            except Exception:
-                log.exception("integrity: chaining failed; the batch is stored unchained (verify reports it)")
+            except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
+                log_failure(log, "integrity: chaining failed; the batch is stored unchained (verify reports it)", exc)
                 self._heads.clear()  # resume every tenant from the store: its head here may be ahead
                 return [_unchained(r) for r in records]
 
@@ -97,8 +98,8 @@ class ChainProcessor:
             try:
                 for record in records:
                     self._link(record)
-            except Exception:
-                log.exception("integrity: could not follow replayed records; chains resume from the store")
+            except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
+                log_failure(log, "integrity: could not follow replayed records; chains resume from the store", exc)
                 self._heads.clear()
 
     def seal_now(self) -> None:
@@ -112,8 +113,8 @@ class ChainProcessor:
             self._timer.join(timeout=2)
         try:
             self.seal_now()
-        except Exception:
-            log.exception("integrity: sealing at shutdown failed")
+        except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
+            log_failure(log, "integrity: sealing at shutdown failed", exc)
 
     # -- chaining ---------------------------------------------------------------------------
     def _link(self, record: EventRecord) -> EventRecord:

@@ -21,6 +21,7 @@ import httpx
 
 from .._events import CapturedEvent, EventKind, TaskRef
 from .._retry import RetryPolicy
+from .._safe_log import log_failure
 from .._serialize import JsonSnapshot, to_json_text
 from .._settings import AuditSettings
 from ._settings import SidecarSettings
@@ -158,8 +159,8 @@ class RemoteSink:
                     continue  # nothing shipped: a flush that raced past the wait is served next time
                 self._drain()
                 last_ship = time.monotonic()
-            except Exception:  # the worker must survive anything; the batch was counted as lost
-                log.exception("collector: remote sink worker error (content withheld)")
+            except Exception as exc:  # noqa: BLE001 - the worker must survive anything; the batch was counted as lost
+                log_failure(log, "collector: remote sink worker error (content withheld)", exc)
             with self._cond:
                 self._flush_done = max(self._flush_done, generation)
                 self._cond.notify_all()
