@@ -3,13 +3,13 @@ mark their task incomplete; the pipeline never crashes and keeps going."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from durable_testlib import FlakyStore, make_pipeline, scalar, wait_for
+from spool_testlib import small_tmpfs
 
 from collector import CapturedEvent, EventKind, Store, TaskRef
 
@@ -79,21 +79,8 @@ def test_spool_full_loses_the_batch_visibly_and_keeps_running(store: Store, reda
 
 @pytest.fixture
 def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """A 192 KiB tmpfs, so ENOSPC comes from the real kernel."""
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    proc = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root/CAP_SYS_ADMIN): {proc.stderr.strip()}")
-    try:
+    with small_tmpfs(tmp_path, "192k") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def test_disk_full_spool_records_the_loss_in_the_store(store: Store, redactor: object, small_fs: Path) -> None:

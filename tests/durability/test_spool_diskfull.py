@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from spool_testlib import records_of, segment_logs
+from spool_testlib import records_of, segment_logs, small_tmpfs
 
 from collector._spool import Spool, SpoolConfig, SpoolWriteError
 
@@ -19,21 +19,8 @@ OpenSpool = Callable[..., Spool]
 
 @pytest.fixture
 def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs, so ENOSPC comes from the real kernel."""
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    proc = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root/CAP_SYS_ADMIN): {proc.stderr.strip()}")
-    try:
+    with small_tmpfs(tmp_path, "256k") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def test_disk_full_raises_spool_write_error_and_keeps_earlier_batches(small_fs: Path) -> None:
