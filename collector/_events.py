@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from ._serialize import JsonSnapshot, to_json_text
+
 
 class EventKind(enum.StrEnum):
     """What an event is. The values are stored in ``events.kind`` and are a stable interface."""
@@ -63,6 +65,14 @@ class CapturedEvent(NamedTuple):
     # Set only for events that arrive from another process (a remote hook, OTLP): the id its
     # origin gave it, so a retried delivery yields the same row id and is deduplicated.
     event_id: str = ""
+
+
+def snapshot_event(event: CapturedEvent, *, max_depth: int, max_chars: int) -> CapturedEvent:
+    """The event with its payload as JSON text (unchanged if it already is), so the message objects
+    it held can be freed: held objects are rescanned by the app's garbage collector."""
+    if isinstance(event.payload, JsonSnapshot):
+        return event
+    return event._replace(payload=JsonSnapshot(to_json_text(event.payload, max_depth=max_depth, max_chars=max_chars)))
 
 
 @dataclass(frozen=True, slots=True)

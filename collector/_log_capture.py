@@ -16,6 +16,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from autogen_core import MessageHandlerContext
+
 from ._events import EventKind
 
 CORE_EVENTS = "autogen_core.events"
@@ -40,12 +42,9 @@ Sink = Callable[[EventKind, str, Any], None]
 def current_agent() -> str:
     """'type/key' of the agent whose handler is running, or '' outside any handler."""
     try:
-        return str(_MessageHandlerContext.agent_id())
+        return str(MessageHandlerContext.agent_id())
     except RuntimeError:
         return ""
-
-
-from autogen_core import MessageHandlerContext as _MessageHandlerContext  # noqa: E402 - after the docstring's why
 
 
 class EventLogCapture:

@@ -16,14 +16,13 @@ import time
 from collections.abc import Callable, Sequence
 
 from ._codec import decode_batch, encode_batch
-from ._events import CapturedEvent, EventRecord
+from ._events import CapturedEvent, EventRecord, snapshot_event
 from ._losses import LossLedger
 from ._metrics import PipelineMetrics, SpoolGauges
 from ._pipeline_health import Health, PipelineStats, assess
 from ._records import RecordBuilder
 from ._retry import RetryPolicy
 from ._safe_log import log_failure
-from ._serialize import JsonSnapshot, to_json_text
 from ._settings import AuditSettings
 from ._spool import Spool, SpoolClosedError, SpoolFullError, SpoolWriteError
 from ._spool_open import open_spool
@@ -321,15 +320,12 @@ class AuditPipeline:
             for source in (self._queue, self._overflow):
                 while source:
                     event = source.popleft()
-                    payload = event.payload
-                    if not isinstance(payload, JsonSnapshot):
-                        text = to_json_text(payload, max_depth=depth, max_chars=chars)
-                        snapshot = event._replace(payload=JsonSnapshot(text))
+                    snapshot = snapshot_event(event, max_depth=depth, max_chars=chars)
+                    if snapshot is not event:
                         waiter = self._waiters.pop(id(event), None)  # a durable submit waits on it
                         if waiter is not None:
                             self._waiters[id(snapshot)] = waiter
-                        event = snapshot
-                    self._ready.append(event)
+                    self._ready.append(snapshot)
         if len(self._ready) >= self._batch:
             self._wake.set()
 

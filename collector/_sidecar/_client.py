@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from .._events import CapturedEvent, EventKind, TaskRef
+from .._events import CapturedEvent, EventKind, TaskRef, snapshot_event
 from .._retry import RetryPolicy
 from .._safe_log import log_failure
-from .._serialize import JsonSnapshot, to_json_text
 from .._settings import AuditSettings
 from ._settings import SidecarSettings
 from ._wire import encode_batch, encode_event
@@ -171,11 +170,7 @@ class RemoteSink:
         depth, chars = self._settings.max_depth, self._settings.max_field_chars
         queue, ready = self._queue, self._ready
         while queue:  # this worker is the only consumer: order is kept
-            event = queue.popleft()
-            if not isinstance(event.payload, JsonSnapshot):
-                event = event._replace(payload=JsonSnapshot(to_json_text(event.payload, max_depth=depth,
-                                                                         max_chars=chars)))  # fmt: skip
-            ready.append(event)
+            ready.append(snapshot_event(queue.popleft(), max_depth=depth, max_chars=chars))
 
     def _drain(self) -> None:
         self._snapshot()
