@@ -10,6 +10,7 @@ replayed at the next start. See docs/durability.md for the guarantees and the ba
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import threading
 import time
@@ -110,6 +111,7 @@ class AuditPipeline:
         policy = RetryPolicy(
             initial_s=settings.retry_initial_s, max_s=max(settings.retry_max_s, settings.retry_initial_s)
         )
+        self._exporter = exporter
         self._writer = SpoolWriter(
             self._spool, exporter, policy, self.metrics, self._acked, ping_every_s=settings.ready_store_stale_s / 3
         )
@@ -204,6 +206,24 @@ class AuditPipeline:
                     return False
                 self._cond.wait(min(remaining, 0.2))  # parked state changes without a notify
             return not any(t in self._unacked for t in todo) and not self._writer.state().direct_pending
+
+    def recent_event_ids(self, window_s: float, limit: int) -> list[str]:
+        """Ids of events this pipeline may already hold: its spool's pending batches, then what the
+        store ingested in the last ``window_s`` seconds (newest first, at most ``limit`` in all). A
+        sidecar reads them at start so a delivery retried across its restart is not stored twice.
+        The spool is read first: a batch written and acked in between is then in the store. A
+        store that cannot answer is logged and the spool's ids are returned alone."""
+        ids: list[str] = []
+        for batch in self._spool.pending():
+            with contextlib.suppress(Exception):  # a batch the writer cannot decode is quarantined by it
+                ids.extend(e.event_id for e in decode_batch(batch.records)[0])
+        recent = getattr(self._exporter, "recent_event_ids", None)
+        if callable(recent) and len(ids) < limit:
+            try:
+                ids.extend(recent(window_s, limit - len(ids)))
+            except Exception as exc:  # noqa: BLE001 - the caller starts anyway, with what the spool knew
+                log_failure(log, "collector: could not read recently stored event ids", exc)
+        return ids[:limit]
 
     def _show_replayed(self, records: Sequence[bytes]) -> None:
         """Stateful processors (the hash chain) must see what an earlier process already processed

@@ -47,6 +47,7 @@ def create_sidecar_app(
             "ok": True,
             "pipeline": asdict(stats) if is_dataclass(stats) and not isinstance(stats, type) else {},
             "duplicates_dropped": ingest.duplicates,
+            "dedup_ids_seeded": ingest.seeded,
         }
 
     @app.get("/readyz")

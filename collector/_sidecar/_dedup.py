@@ -29,5 +29,9 @@ class RecentIds:
                 self._ids.popitem(last=False)
         return out
 
+    def remember(self, ids: Iterable[str]) -> int:
+        """Add ids (seeding after a restart); returns how many were new. Past capacity the oldest go."""
+        return sum(self.claim(ids))
+
     def __len__(self) -> int:
         return len(self._ids)

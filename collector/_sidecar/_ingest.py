@@ -25,6 +25,7 @@ from .._otlp_in import (
     logs_to_events,
     spans_to_events,
 )
+from .._safe_log import log_failure
 from .._settings import AuditSettings
 from ._auth import BearerAuth
 from ._dedup import RecentIds
@@ -40,6 +41,8 @@ class DurableSink(Protocol):
 
     def submit_batch_durable(self, events: Sequence[CapturedEvent], timeout: float) -> bool: ...
 
+    def recent_event_ids(self, window_s: float, limit: int) -> list[str]: ...
+
 
 class Ingest:
     """Dedup + durable submit, shared by the routes (and usable without HTTP in tests)."""
@@ -50,6 +53,22 @@ class Ingest:
         self.seen = RecentIds(sidecar.ingest_dedup_ids)
         self.attribution = OtlpAttribution(settings.source_pattern, settings.unattributed_tenant)
         self.duplicates = 0
+        self.seeded = self._seed(pipeline, sidecar)
+
+    def _seed(self, pipeline: DurableSink, sidecar: SidecarSettings) -> int:
+        """Remember what a previous run of this sidecar already made durable: its dedup memory
+        would otherwise be empty, and a client retrying a batch whose answer the restart swallowed
+        would get it stored twice."""
+        if sidecar.ingest_dedup_window_s <= 0:
+            return 0
+        try:
+            ids = pipeline.recent_event_ids(sidecar.ingest_dedup_window_s, sidecar.ingest_dedup_ids)
+        except Exception as exc:  # noqa: BLE001 - a store that is down must not stop the sidecar starting
+            log_failure(log, "collector: could not read recent event ids for dedup; retried deliveries may repeat", exc)
+            return 0
+        # Oldest first, so the newest are forgotten last. A batch can be in both places (stored, but
+        # its ack not yet on disk): the count is of distinct ids.
+        return self.seen.remember(reversed(ids))
 
     def accept(self, events: list[CapturedEvent]) -> bool:
         """Submit the events not seen before; True once everything received is durable."""

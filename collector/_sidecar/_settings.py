@@ -46,3 +46,11 @@ class SidecarSettings(BaseSettings):
         ge=1000,
         description="How many recently received event ids the sidecar remembers to drop retried duplicates.",
     )
+    ingest_dedup_window_s: float = Field(
+        default=900.0,
+        ge=0,
+        description=(
+            "At start, the sidecar remembers the ids of events its spool holds and of those the store "
+            "ingested this many seconds back, so a delivery retried across a restart is not stored twice."
+        ),
+    )

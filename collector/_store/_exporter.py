@@ -127,6 +127,15 @@ class ClickHouseExporter:
             return ExportResult(False, f"{type(exc).__name__} ({reason})", kind == "retryable")
         return ExportResult.success(deduplicated)
 
+    def recent_event_ids(self, window_s: float, limit: int) -> list[str]:
+        """Event ids stored in the last ``window_s`` seconds (by ``ingested_at``), newest first."""
+        _, rows = self._store.query(
+            "SELECT event_id FROM events WHERE ingested_at >= now64(3) - toIntervalMillisecond({ms:UInt64}) "
+            "ORDER BY ingested_at DESC LIMIT {limit:UInt64}",
+            {"ms": int(window_s * 1000), "limit": limit},
+        )
+        return [str(row[0]) for row in rows]
+
     def ping(self) -> None:
         """Raise if the store cannot answer a trivial query (used by readiness when idle)."""
         self._store.query("SELECT 1")
