@@ -22,7 +22,7 @@ _IMPLICIT_MAX = 10_000
 class TaskContext:
     """A live task: its identity and its per-task sequence counter."""
 
-    __slots__ = ("auto_close", "key", "ref", "seq")
+    __slots__ = ("activity", "auto_close", "key", "ref", "seq")
 
     def __init__(self, ref: TaskRef, key: str, auto_close: bool = False) -> None:
         self.ref = ref
@@ -31,6 +31,9 @@ class TaskContext:
         self.auto_close = auto_close
         # Per-task sequence; the hook calls next() on it directly (no method call on the hot path).
         self.seq: Iterator[int] = itertools.count(1)
+        # When each agent type of this task last received something (ns), to time its LLM and tool
+        # calls. Per task, so it stays a few entries and dies with the task.
+        self.activity: dict[str, int] = {}
 
 
 def new_correlation_id() -> str:

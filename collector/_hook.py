@@ -28,25 +28,35 @@ from ._standalone import standalone_task
 log = logging.getLogger("collector")
 
 
-def _silence_none_response_warning() -> None:
+def _install_none_response_filter() -> tuple[Any, ...]:
     """autogen-core warns whenever on_response returns None, but None is the original response of
-    every handler that returns nothing, and we must hand back the original unchanged. Re-applied
-    per None response because test runners and apps reset warning filters."""
+    every handler that returns nothing, and we must hand back the original unchanged."""
     warnings.filterwarnings(
         "ignore",
         message="Intervention handler on_response returned None",
         category=RuntimeWarning,
     )
+    return warnings.filters[0]  # the entry just inserted
 
 
-_silence_none_response_warning()
+_NONE_RESPONSE_FILTER = _install_none_response_filter()
+
+
+def _silence_none_response_warning() -> None:
+    """Re-install the filter when it is no longer first: test runners and apps replace or reset the
+    filter list. Installing costs ~10 us (it invalidates the warnings cache), so it is done only then,
+    not on every None response."""
+    global _NONE_RESPONSE_FILTER
+    filters = warnings.filters
+    if not filters or filters[0] is not _NONE_RESPONSE_FILTER:
+        _NONE_RESPONSE_FILTER = _install_none_response_filter()
+
 
 # Hot-path constants: a module global is cheaper to read than an enum member, and tuple.__new__
 # skips the Python-level __new__ of a NamedTuple (every field is passed, in order).
 _SEND, _PUBLISH, _RESPONSE = EventKind.SEND, EventKind.PUBLISH, EventKind.RESPONSE
 _new_event = tuple.__new__
 _TIMED_KINDS = frozenset({EventKind.LLM_CALL, EventKind.TOOL_CALL, EventKind.LLM_STREAM_END})
-_ACTIVITY_MAX = 50_000
 
 
 class EventSink(Protocol):
@@ -71,8 +81,6 @@ class AuditHook(DefaultInterventionHandler):
         self._attribution = Attribution(self.settings.source_pattern, self.settings.unattributed_tenant)
         self._live = self._attribution.live
         self._gseq = itertools.count()
-        # Keyed by agent type: AgentChat agent types embed the team id, so they are unique per team.
-        self._last_activity: dict[str, int] = {}
         self.errors = 0
         self._closed = False
         self._on_close: list[Callable[[], None]] = []
@@ -165,7 +173,7 @@ class AuditHook(DefaultInterventionHandler):
                     ),
                 )
             )
-            self._last_activity[recipient.type] = now
+            ctx.activity[recipient.type] = now
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
             self.errors += 1
         return message
@@ -198,8 +206,8 @@ class AuditHook(DefaultInterventionHandler):
                     )
                 )
                 # AgentChat addresses a participant through a topic named like its agent type.
-                self._last_activity[topic_type] = now
-                if type(message).__name__ == "GroupChatTermination":
+                ctx.activity[topic_type] = now
+                if ctx.auto_close and type(message).__name__ == "GroupChatTermination":
                     self._maybe_close_implicit(ctx, message)
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
             self.errors += 1
@@ -276,11 +284,10 @@ class AuditHook(DefaultInterventionHandler):
         if agent and kind in _TIMED_KINDS:
             # Latency of an LLM or tool call: time since this agent's previous activity (the
             # request that started its turn, or its previous call), stamped at the call's end.
-            last = self._last_activity.get(agent_type)
+            activity = ctx.activity
+            last = activity.get(agent_type)
             duration = now - last if last else 0
-            if len(self._last_activity) > _ACTIVITY_MAX:
-                self._last_activity.clear()
-            self._last_activity[agent_type] = now
+            activity[agent_type] = now
         self._emit(ctx, kind, payload, agent, "", "", "", duration)
 
     def _resolve(self, key: str, message: Any, agent_type: str) -> TaskContext:
@@ -296,7 +303,7 @@ class AuditHook(DefaultInterventionHandler):
 
     def _maybe_close_implicit(self, ctx: TaskContext, message: Any) -> None:
         """A metadata-attributed task has no `async with`: its end is the team's termination."""
-        if not ctx.auto_close or self._attribution.live.get(ctx.key) is not ctx:
+        if self._attribution.live.get(ctx.key) is not ctx:
             return
         stop = getattr(getattr(message, "message", None), "content", None)
         payload = result_payload(None)
