@@ -197,6 +197,9 @@ _MAX_FAST_CHARS = 1_000_000
 # pydantic's Rust serializer dumps them ~8x faster than the walk above. User-defined content
 # (StructuredMessage[T]) may hold raw bytes, which the walk turns into placeholders, so it is excluded.
 _FAST_TEXT_MODULES = ("autogen_agentchat.", "autogen_core.")
+# Dict payloads the hook builds itself, whose values it knows; app-built ones (CustomEvent attrs)
+# can hold anything and take the walk.
+_OWN_PAYLOADS = frozenset({"TaskStart", "TaskResult", "TaskUnfinished", "TaskError", "LogRecord"})
 
 
 class JsonSnapshot:
@@ -225,6 +228,8 @@ def to_json_text(value: Any, *, max_depth: int, max_chars: int) -> str:
 
 
 def _fast_json_text(value: Any) -> str | None:
+    if type(value) is dict:
+        return _fast_anchor_text(value) if value.get("__type__") in _OWN_PAYLOADS else None
     type_name = type(value).__name__
     text: str | None = None
     try:
@@ -232,7 +237,7 @@ def _fast_json_text(value: Any) -> str | None:
             if hasattr(value, "model_dump_json") and not type_name.startswith("StructuredMessage"):
                 text = value.model_dump_json(fallback=_unknown_placeholder)
             elif isinstance(getattr(value, "kwargs", None), dict):  # autogen_core.logging events
-                text = json.dumps(value.kwargs, ensure_ascii=False, separators=(",", ":"))
+                text = _encode_compact(value.kwargs)
     except Exception:  # noqa: BLE001 - cycles, odd fields, invalid text: the walk handles them
         return None
     # Images (autogen_core.Image dumps as {"data": <base64>}) must become placeholders: the walk.
@@ -240,6 +245,36 @@ def _fast_json_text(value: Any) -> str | None:
         return None
     tag = json.dumps(type_name)
     return f'{{"__type__":{tag}}}' if text == "{}" else f'{{"__type__":{tag},{text[1:]}'
+
+
+def _fast_anchor_text(value: dict[str, Any]) -> str | None:
+    """The hook's own payloads (task anchors, log lines): plain values plus AutoGen's models, e.g.
+    a TaskResult's messages. The C encoder writes them, pydantic dumps the models; anything else
+    inside (the walk's job), a cycle, NaN or a lone surrogate makes it give up."""
+    try:
+        text = _encode_anchor(value)
+        text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return None
+    if len(text) > _MAX_FAST_CHARS or '{"data":"' in text:
+        return None
+    return text
+
+
+def _autogen_model_jsonable(obj: Any) -> dict[str, Any]:  # the anchor encoder's default=
+    cls = type(obj)
+    fast = cls.__module__.startswith(_FAST_TEXT_MODULES) and not cls.__name__.startswith("StructuredMessage")
+    if fast and hasattr(obj, "model_dump"):
+        # Tagged like the walk tags a model, so both paths give the same text.
+        return {"__type__": cls.__name__, **obj.model_dump(mode="json", fallback=_unknown_placeholder)}
+    raise TypeError(cls.__name__)
+
+
+# Built once: json.dumps with any non-default option builds a new encoder per call (~1 us).
+_encode_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode_anchor = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_autogen_model_jsonable
+).encode
 
 
 def from_json_text(text: str, *, max_depth: int, max_chars: int, report: SerializeReport) -> Any:

@@ -97,3 +97,54 @@ def test_fast_path_replaces_images_in_large_multimodal_messages() -> None:
     value, report = convert(MultiModalMessage(content=["x" * 600, image], source="user"), chars=1000)
     assert value["content"][1] == {"__placeholder__": "image", "type": "Image"}
     assert "image" in report.placeholders
+
+
+def test_the_hooks_own_payloads_take_the_fast_path_with_the_walks_result() -> None:
+    from autogen_agentchat.base import TaskResult
+    from autogen_agentchat.messages import StopMessage, ToolCallRequestEvent
+    from autogen_core import FunctionCall
+    from autogen_core.models import RequestUsage
+
+    from collector._scope import result_payload
+    from collector._serialize import _fast_json_text, from_json_text, to_json_text
+
+    messages = [
+        TextMessage(content="call me at +1 415 555 0100", source="user"),
+        ToolCallRequestEvent(
+            content=[FunctionCall(id="1", name="lookup", arguments='{"q": "x"}')],
+            source="a",
+            models_usage=RequestUsage(prompt_tokens=12, completion_tokens=3),
+        ),
+        StopMessage(content="done", source="a"),
+    ]
+    payloads = [
+        result_payload(TaskResult(messages=messages, stop_reason="done")),
+        {"__type__": "TaskStart", "tenant_id": "acme", "user_id": "u", "team_type": "RoundRobinGroupChat"},
+        {"__type__": "LogRecord", "level": "INFO", "message": "über 100%"},
+    ]
+    for payload in payloads:
+        fast = _fast_json_text(payload)
+        assert fast is not None, payload["__type__"]
+        walked = json.loads(json.dumps(to_jsonable(payload, max_depth=16, max_chars=32768)))
+        assert json.loads(fast) == walked
+        assert from_json_text(to_json_text(payload, max_depth=16, max_chars=32768), max_depth=16, max_chars=32768,
+                              report=SerializeReport()) == walked  # fmt: skip
+
+    # What the walk exists for makes the fast path give up: bytes, a cycle, a lone surrogate, an
+    # image, and anything an app put in (CustomEvent attrs are never fast).
+    cyclic: dict[str, Any] = {"__type__": "TaskError", "error": "x"}
+    cyclic["self"] = cyclic
+    from PIL import Image as PILImage
+
+    image_message = MultiModalMessage(content=["look", Image(PILImage.new("RGB", (4, 4)))], source="user")
+    for odd in (
+        {"__type__": "TaskError", "error": b"raw"},
+        cyclic,
+        {"__type__": "LogRecord", "message": "bad \udcff byte"},
+        result_payload(TaskResult(messages=[image_message], stop_reason=None)),
+        {"__type__": "CustomEvent", "event": "approval", "attrs": {"by": "x"}},
+    ):
+        assert _fast_json_text(odd) is None
+        text = to_json_text(odd, max_depth=16, max_chars=32768)
+        assert "raw" not in text or "__placeholder__" in text
+        assert '{"data":"' not in text
