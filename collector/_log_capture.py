@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from autogen_core import MessageHandlerContext
+from autogen_core.logging import MessageEvent
 
 from ._events import EventKind
 
@@ -94,8 +95,9 @@ def _tap(logger: logging.Logger, method: str, level: int) -> Callable[..., None]
     name = logger.name
 
     def tapped(msg: Any, *args: Any, **kwargs: Any) -> None:
-        for capture in _CAPTURES:
-            capture.capture(name, level, msg, args)
+        if type(msg) is not MessageEvent:  # most calls: skipped without a call per capture
+            for capture in _CAPTURES:
+                capture.capture(name, level, msg, args)
         logged(logger, msg, *args, **kwargs)
 
     return tapped
