@@ -14,13 +14,14 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ._codec import decode_batch, encode_batch
-from ._events import CapturedEvent, EventRecord, snapshot_event
+from ._events import CapturedEvent, snapshot_event
 from ._losses import LossLedger
 from ._metrics import PipelineMetrics, SpoolGauges
 from ._pipeline_health import Health, PipelineStats, assess
+from ._processors import RecordProcessor, close_processors, show_replayed
 from ._records import RecordBuilder
 from ._retry import RetryPolicy
 from ._safe_log import log_failure
@@ -34,11 +35,6 @@ from ._writer import DirectBatch, SpoolWriter
 __all__ = ["AuditPipeline", "Health", "PipelineStats", "RecordProcessor"]
 
 log = logging.getLogger("collector")
-
-# A processor is a small callable over a batch of redacted records, structlog-style; the
-# pipeline runs the list in order between redaction and export. It returns the same number of
-# records, in order (it may replace them, e.g. to add hash-chain fields), and must not raise.
-RecordProcessor = Callable[[list[EventRecord]], list[EventRecord]]
 _CATCH_UP_FACTOR = 4
 
 
@@ -95,7 +91,7 @@ class AuditPipeline:
         # Batches a previous process left are replayed first; flush and shutdown wait for them too.
         for leftover in self._spool.pending():
             self._unacked[leftover.batch_id] = None
-            self._show_replayed(leftover.records)
+            show_replayed(self._processors, leftover.records)
         self.metrics = PipelineMetrics(
             SpoolGauges(
                 queue_depth=lambda: len(self._queue) + len(self._overflow) + len(self._ready),
@@ -225,28 +221,6 @@ class AuditPipeline:
                 log_failure(log, "collector: could not read recently stored event ids", exc)
         return ids[:limit]
 
-    def _show_replayed(self, records: Sequence[bytes]) -> None:
-        """Stateful processors (the hash chain) must see what an earlier process already processed
-        and spooled, or they would resume from a store that does not hold it yet."""
-        observers = [p for p in self._processors if callable(getattr(p, "observe_replayed", None))]
-        if not observers:
-            return
-        try:
-            events, _ = decode_batch(records)
-        except Exception:  # noqa: BLE001 - a batch the writer cannot decode is quarantined by it
-            return
-        for processor in observers:
-            processor.observe_replayed(events)  # type: ignore[attr-defined]
-
-    def _close_processors(self) -> None:
-        for processor in self._processors:
-            close = getattr(processor, "close", None) or getattr(processor, "shutdown", None)
-            if callable(close):
-                try:
-                    close()
-                except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
-                    log_failure(log, "collector: closing a record processor failed", exc)
-
     def shutdown(self, timeout: float) -> bool:
         """Drain the queue into the spool, flush the spool into the store within ``timeout``, stop.
 
@@ -266,7 +240,7 @@ class AuditPipeline:
         self._writer.stop(max(0.05, deadline - time.monotonic()))
         kept_in_memory = self._spool_direct_leftovers()
         # After the writer: the chain seals the newest stored events, the OTel export flushes.
-        self._close_processors()
+        close_processors(self._processors)
         self._closed = True
         try:
             self._spool.close()
