@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 
 from ._codec import decode_batch, encode_batch
-from ._events import CapturedEvent, snapshot_event
+from ._events import CapturedEvent
 from ._losses import LossLedger
 from ._metrics import PipelineMetrics, SpoolGauges
 from ._pipeline_health import Health, PipelineStats, assess
@@ -26,6 +26,7 @@ from ._records import RecordBuilder
 from ._retry import RetryPolicy
 from ._safe_log import log_failure
 from ._settings import AuditSettings
+from ._snapshot_stage import SnapshotStage
 from ._spool import Spool, SpoolClosedError, SpoolFullError, SpoolWriteError
 from ._spool_open import open_spool
 from ._store._exporter import Exporter, batch_token
@@ -112,9 +113,17 @@ class AuditPipeline:
             self._spool, exporter, policy, self.metrics, self._acked, ping_every_s=settings.ready_store_stale_s / 3
         )
         self._thread = threading.Thread(target=self._run, name="autogen-audit-pipeline", daemon=True)
+        self._snapshots = SnapshotStage(
+            queue=self._queue,
+            overflow=self._overflow,
+            ready=self._ready,
+            consume=self._consume,
+            waiters=self._waiters,
+            wake=self._wake,
+            settings=settings,
+        )
         self._thread.start()
-        self._snapshotter = threading.Thread(target=self._snapshot_loop, name="autogen-audit-snapshot", daemon=True)
-        self._snapshotter.start()
+        self._snapshots.start()
 
     @property
     def settings(self) -> AuditSettings:
@@ -242,6 +251,7 @@ class AuditPipeline:
         # After the writer: the chain seals the newest stored events, the OTel export flushes.
         close_processors(self._processors)
         self._closed = True
+        self._snapshots.stop()
         try:
             self._spool.close()
         except OSError as exc:
@@ -293,36 +303,6 @@ class AuditPipeline:
             return 0.0
         return float(getattr(self._spool.stats(), name))
 
-    # -- snapshot stage ---------------------------------------------------------------------
-    def _snapshot_loop(self) -> None:
-        """Every snapshot_interval_s, release captured message objects for their JSON text.
-
-        Held as objects they would be scanned by the cyclic GC on every collection until the batcher
-        (which may be redacting a large batch, or held back) takes them: that costs the app more
-        than the hook itself. Text is compact and untracked."""
-        interval = self._settings.snapshot_interval_s
-        while not self._closed:
-            time.sleep(interval)
-            try:
-                self._snapshot_pending()
-            except Exception as exc:  # noqa: BLE001 - the stage must survive anything; the batcher snapshots what is left
-                log_failure(log, "collector: snapshot stage error (content withheld)", exc)
-
-    def _snapshot_pending(self) -> None:
-        depth, chars = self._settings.max_depth, self._settings.max_field_chars
-        with self._consume:
-            for source in (self._queue, self._overflow):
-                while source:
-                    event = source.popleft()
-                    snapshot = snapshot_event(event, max_depth=depth, max_chars=chars)
-                    if snapshot is not event:
-                        waiter = self._waiters.pop(id(event), None)  # a durable submit waits on it
-                        if waiter is not None:
-                            self._waiters[id(snapshot)] = waiter
-                    self._ready.append(snapshot)
-        if len(self._ready) >= self._batch:
-            self._wake.set()
-
     # -- batcher thread -------------------------------------------------------------------
     def _run(self) -> None:
         while True:
@@ -342,7 +322,7 @@ class AuditPipeline:
         while self._queue or self._overflow or self._ready or self._losses:
             # Behind (overflowing): bigger batches amortize the per-batch spool fsync and insert.
             size = self._batch * (_CATCH_UP_FACTOR if self._overflow else 1)
-            self._snapshot_pending()  # whatever the snapshot stage has not reached yet, in order
+            self._snapshots.snapshot_pending()  # whatever the snapshot stage has not reached yet, in order
             batch: list[CapturedEvent] = []
             while self._ready and len(batch) < size:
                 batch.append(self._ready.popleft())
