@@ -1,8 +1,10 @@
-"""The pipeline: bounded queue -> batcher (redact, spool) -> writer (ClickHouse, ack).
+"""The pipeline: bounded queue -> snapshot stage -> batcher (redact, spool) -> writer (ClickHouse, ack).
 
-``submit`` is the hot path (a deque append, no lock, no I/O, never raises). The batcher thread
-serializes, redacts and processes batches and appends the redacted records to the durable spool;
-the writer thread (collector._writer) inserts spooled batches and acks them. A batch is durable
+This module owns the parts and the public API: ``submit``, the hot path (a deque append, no lock,
+no I/O, never raises), then flush, shutdown, stats and health. Each stage has its own thread and
+module: the snapshot stage (collector._snapshot_stage) turns payloads into JSON text; the batcher
+(collector._batcher) redacts and processes batches and appends the redacted records to the durable
+spool; the writer (collector._writer) inserts spooled batches and acks them. A batch is durable
 from the moment its append returns; what ClickHouse does not take stays in the spool and is
 replayed at the next start. See docs/durability.md for the guarantees and the backpressure policy.
 """
@@ -16,6 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from ._batcher import Batcher, Waiter
 from ._codec import decode_batch, encode_batch
 from ._events import CapturedEvent
 from ._losses import LossLedger
@@ -29,29 +32,16 @@ from ._settings import AuditSettings
 from ._snapshot_stage import SnapshotStage
 from ._spool import Spool, SpoolClosedError, SpoolFullError, SpoolWriteError
 from ._spool_open import open_spool
-from ._store._exporter import Exporter, batch_token
-from ._tasks import TaskTracker
-from ._writer import DirectBatch, SpoolWriter
+from ._store._exporter import Exporter
+from ._writer import SpoolWriter
 
 __all__ = ["AuditPipeline", "Health", "PipelineStats", "RecordProcessor"]
 
 log = logging.getLogger("collector")
-_CATCH_UP_FACTOR = 4
-
-
-class _Waiter:
-    """One submit_batch_durable call waiting for its events to reach the spool."""
-
-    __slots__ = ("done", "ok", "remaining")
-
-    def __init__(self, n: int) -> None:
-        self.remaining = n
-        self.ok = True
-        self.done = threading.Event()
 
 
 class AuditPipeline:
-    """Owns the queue, the spool and the two worker threads. One per AuditHook (or per sidecar)."""
+    """Owns the queue, the spool and the three stages. One per AuditHook (or per sidecar)."""
 
     def __init__(
         self,
@@ -62,15 +52,12 @@ class AuditPipeline:
         processors: Sequence[RecordProcessor] = (),
         spool: Spool | None = None,
     ) -> None:
-        self._builder = builder
         self._processors = list(processors)
-        self._tracker = TaskTracker(settings.abnormal_stop_patterns)
         self._settings = settings
         self._queue: collections.deque[CapturedEvent] = collections.deque()
         self._overflow: collections.deque[CapturedEvent] = collections.deque()
         # Events whose payloads the snapshot stage has turned into JSON text, in capture order.
         self._ready: collections.deque[CapturedEvent] = collections.deque()
-        self._consume = threading.Lock()  # the snapshot stage and the batcher both move events
         self._max = settings.queue_max_events
         self._overflow_max = settings.overflow_max_events if settings.queue_full_policy == "spill" else 0
         self._batch = settings.batch_max_events
@@ -78,11 +65,9 @@ class AuditPipeline:
         self._losses = LossLedger()
         self._wake = threading.Event()
         self._cond = threading.Condition()
-        self._flush_requested = 0
-        self._flush_done = 0
         self._stopping = False
         self._closed = False
-        self._waiters: dict[int, _Waiter] = {}
+        self._waiters: dict[int, Waiter] = {}
         self._unacked: dict[str, None] = {}  # batch ids appended by this process, not yet acked
         self._n = dict.fromkeys(
             ("accepted", "written", "lost_accepted", "batches", "redaction_failures", "deduplicated", "replayed",
@@ -112,17 +97,33 @@ class AuditPipeline:
         self._writer = SpoolWriter(
             self._spool, exporter, policy, self.metrics, self._acked, ping_every_s=settings.ready_store_stale_s / 3
         )
-        self._thread = threading.Thread(target=self._run, name="autogen-audit-pipeline", daemon=True)
         self._snapshots = SnapshotStage(
             queue=self._queue,
             overflow=self._overflow,
             ready=self._ready,
-            consume=self._consume,
             waiters=self._waiters,
             wake=self._wake,
             settings=settings,
         )
-        self._thread.start()
+        self._batcher = Batcher(
+            queue=self._queue,
+            overflow=self._overflow,
+            ready=self._ready,
+            losses=self._losses,
+            waiters=self._waiters,
+            unacked=self._unacked,
+            counts=self._n,
+            cond=self._cond,
+            wake=self._wake,
+            snapshots=self._snapshots,
+            builder=builder,
+            processors=self._processors,
+            spool=self._spool,
+            writer=self._writer,
+            metrics=self.metrics,
+            settings=settings,
+        )
+        self._batcher.start()
         self._snapshots.start()
 
     @property
@@ -163,7 +164,7 @@ class AuditPipeline:
         """
         if not events:
             return True
-        waiter = _Waiter(len(events))
+        waiter = Waiter(len(events))
         for event in events:
             self._waiters[id(event)] = waiter
         accepted = [self.submit(event) for event in events]
@@ -184,12 +185,9 @@ class AuditPipeline:
         """Wait until everything submitted before this call is in ClickHouse. False on timeout, or
         early when what remains is parked on a permanent error (it stays in the spool)."""
         deadline = time.monotonic() + timeout
+        generation = self._batcher.request_flush()
         with self._cond:
-            self._flush_requested += 1
-            generation = self._flush_requested
-        self._wake.set()
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._flush_done >= generation, timeout):
+            if not self._cond.wait_for(lambda: self._batcher.flushed(generation), timeout):
                 return False
             todo = set(self._unacked)
         return self._wait_acked(todo, deadline)
@@ -240,9 +238,8 @@ class AuditPipeline:
             return self._n["lost_accepted"] == 0
         deadline = time.monotonic() + timeout
         self._stopping = True
-        self._wake.set()
-        self._thread.join(max(0.05, deadline - time.monotonic()))
-        drained = not self._thread.is_alive() and not self._queue and not self._overflow and not self._ready
+        stopped = self._batcher.stop(deadline)
+        drained = stopped and not self._queue and not self._overflow and not self._ready
         with self._cond:
             todo = set(self._unacked)
         self._wait_acked(todo, deadline)
@@ -302,100 +299,6 @@ class AuditPipeline:
         if self._closed:
             return 0.0
         return float(getattr(self._spool.stats(), name))
-
-    # -- batcher thread -------------------------------------------------------------------
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(self._settings.batch_interval_s)
-            self._wake.clear()
-            with self._cond:
-                generation = self._flush_requested
-            self._drain()
-            with self._cond:
-                self._flush_done = max(self._flush_done, generation)
-                self._cond.notify_all()
-            if self._stopping and not self._queue and not self._overflow and not self._ready:
-                self._drain()  # losses recorded by late submits
-                return
-
-    def _drain(self) -> None:
-        while self._queue or self._overflow or self._ready or self._losses:
-            # Behind (overflowing): bigger batches amortize the per-batch spool fsync and insert.
-            size = self._batch * (_CATCH_UP_FACTOR if self._overflow else 1)
-            self._snapshots.snapshot_pending()  # whatever the snapshot stage has not reached yet, in order
-            batch: list[CapturedEvent] = []
-            while self._ready and len(batch) < size:
-                batch.append(self._ready.popleft())
-            batch.extend(self._losses.take())
-            try:
-                self._process(batch)
-            except Exception as exc:  # noqa: BLE001 - the batcher must survive anything: the batch becomes loss rows
-                log_failure(log, "collector: batcher error (content withheld); batch recorded as lost", exc)
-                self._lost_after_accept(batch, "worker_error")
-
-    def _process(self, batch: list[CapturedEvent]) -> None:
-        t0 = time.perf_counter()
-        built = self._builder.build(batch)
-        events = [b.record for b in built]
-        for processor in self._processors:
-            events = processor(events)
-        if len(events) != len(built):
-            raise RuntimeError("a record processor changed the batch size")
-        built = [b._replace(record=e) for b, e in zip(built, events, strict=True)]
-        tasks = self._tracker.observe(built)
-        self.metrics.redaction_seconds.observe(time.perf_counter() - t0)
-        self._n["redaction_failures"] += sum(1 for e in events if e.redaction_status.startswith("failed"))
-        self._n["batches"] += 1
-        try:
-            batch_id = self._spool.append(encode_batch(events, tasks))
-        except (SpoolFullError, SpoolWriteError, SpoolClosedError) as exc:
-            reason = "spool_full" if isinstance(exc, SpoolFullError) else "spool_write_error"
-            self._n["spool_rejections"] += 1
-            self.metrics.spool_rejections.labels(reason).inc()
-            log.error("collector: %s; %d events of this batch are recorded as lost", exc, len(batch))
-            self._lost_after_accept(batch, reason)
-            return
-        with self._cond:
-            self._unacked[batch_id] = None
-        self.metrics.events_spooled.inc(len(events))
-        self._settle_waiters(batch, ok=True)
-        self._writer.notify_data()
-
-    def _lost_after_accept(self, batch: list[CapturedEvent], reason: str) -> None:
-        """Accepted events that never reached the spool: loss rows, spooled if possible, else kept in memory."""
-        n = self._losses.record_events(batch, reason.replace("_", " "))
-        self._n["lost_accepted"] += n
-        self.metrics.events_lost.labels(reason).inc(n)
-        self._settle_waiters(batch, ok=False)
-        loss = self._losses.take()
-        if not loss:
-            return
-        try:
-            built = self._builder.build(loss)
-            tasks = self._tracker.observe(built)
-            events = [b.record for b in built]
-        except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
-            log_failure(log, "collector: cannot build loss records", exc)
-            return
-        try:
-            batch_id = self._spool.append(encode_batch(events, tasks))
-        except (SpoolFullError, SpoolWriteError, SpoolClosedError):
-            self._writer.add_direct(DirectBatch(batch_token([e.event_id for e in events]), tuple(events), tuple(tasks)))
-            return
-        with self._cond:
-            self._unacked[batch_id] = None
-        self._writer.notify_data()
-
-    def _settle_waiters(self, batch: list[CapturedEvent], *, ok: bool) -> None:
-        if not self._waiters:
-            return
-        for event in batch:
-            waiter = self._waiters.pop(id(event), None)
-            if waiter is not None:
-                waiter.ok = waiter.ok and ok
-                waiter.remaining -= 1
-                if waiter.remaining <= 0:
-                    waiter.done.set()
 
     # -- writer callback ------------------------------------------------------------------
     def _acked(self, token: str, rows: int, deduplicated: int, replay: bool) -> None:

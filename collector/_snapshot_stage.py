@@ -19,7 +19,7 @@ from ._safe_log import log_failure
 from ._settings import AuditSettings
 
 if TYPE_CHECKING:
-    from ._pipeline import _Waiter as Waiter
+    from ._batcher import Waiter
 
 __all__ = ["SnapshotStage"]
 
@@ -29,9 +29,8 @@ log = logging.getLogger("collector")
 class SnapshotStage:
     """Moves events from the pipeline's queue and overflow to its ready deque, snapshotted.
 
-    The deques, the lock and the waiters are the pipeline's own objects, shared: ``submit`` appends
-    to the queue and overflow without a lock, and this stage and the batcher both move events under
-    ``consume``."""
+    The deques and the waiters are the pipeline's own objects, shared: ``submit`` appends to the
+    queue and overflow without a lock, and the batcher takes from ready."""
 
     def __init__(
         self,
@@ -39,7 +38,6 @@ class SnapshotStage:
         queue: collections.deque[CapturedEvent],
         overflow: collections.deque[CapturedEvent],
         ready: collections.deque[CapturedEvent],
-        consume: threading.Lock,
         waiters: dict[int, Waiter],
         wake: threading.Event,
         settings: AuditSettings,
@@ -47,7 +45,7 @@ class SnapshotStage:
         self._queue = queue
         self._overflow = overflow
         self._ready = ready
-        self._consume = consume
+        self._consume = threading.Lock()  # the stage's thread and the batcher (before each batch) both move events
         self._waiters = waiters
         self._wake = wake
         self._settings = settings
