@@ -1,8 +1,10 @@
-"""The pipeline: bounded queue -> batcher (redact, spool) -> writer (ClickHouse, ack).
+"""The pipeline: bounded queue -> snapshot stage -> batcher (redact, spool) -> writer (ClickHouse, ack).
 
-``submit`` is the hot path (a deque append, no lock, no I/O, never raises). The batcher thread
-serializes, redacts and processes batches and appends the redacted records to the durable spool;
-the writer thread (collector._writer) inserts spooled batches and acks them. A batch is durable
+This module owns the parts and the public API: ``submit``, the hot path (a deque append, no lock,
+no I/O, never raises), then flush, shutdown, stats and health. Each stage has its own thread and
+module: the snapshot stage (collector._snapshot_stage) turns payloads into JSON text; the batcher
+(collector._batcher) redacts and processes batches and appends the redacted records to the durable
+spool; the writer (collector._writer) inserts spooled batches and acks them. A batch is durable
 from the moment its append returns; what ClickHouse does not take stays in the spool and is
 replayed at the next start. See docs/durability.md for the guarantees and the backpressure policy.
 """
@@ -14,47 +16,32 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from ._batcher import Batcher, Waiter
 from ._codec import decode_batch, encode_batch
-from ._events import CapturedEvent, EventRecord, snapshot_event
+from ._events import CapturedEvent
 from ._losses import LossLedger
 from ._metrics import PipelineMetrics, SpoolGauges
 from ._pipeline_health import Health, PipelineStats, assess
+from ._processors import RecordProcessor, close_processors, show_replayed
 from ._records import RecordBuilder
 from ._retry import RetryPolicy
 from ._safe_log import log_failure
 from ._settings import AuditSettings
+from ._snapshot_stage import SnapshotStage
 from ._spool import Spool, SpoolClosedError, SpoolFullError, SpoolWriteError
 from ._spool_open import open_spool
-from ._store._exporter import Exporter, batch_token
-from ._tasks import TaskTracker
-from ._writer import DirectBatch, SpoolWriter
+from ._store._exporter import Exporter
+from ._writer import SpoolWriter
 
 __all__ = ["AuditPipeline", "Health", "PipelineStats", "RecordProcessor"]
 
 log = logging.getLogger("collector")
 
-# A processor is a small callable over a batch of redacted records, structlog-style; the
-# pipeline runs the list in order between redaction and export. It returns the same number of
-# records, in order (it may replace them, e.g. to add hash-chain fields), and must not raise.
-RecordProcessor = Callable[[list[EventRecord]], list[EventRecord]]
-_CATCH_UP_FACTOR = 4
-
-
-class _Waiter:
-    """One submit_batch_durable call waiting for its events to reach the spool."""
-
-    __slots__ = ("done", "ok", "remaining")
-
-    def __init__(self, n: int) -> None:
-        self.remaining = n
-        self.ok = True
-        self.done = threading.Event()
-
 
 class AuditPipeline:
-    """Owns the queue, the spool and the two worker threads. One per AuditHook (or per sidecar)."""
+    """Owns the queue, the spool and the three stages. One per AuditHook (or per sidecar)."""
 
     def __init__(
         self,
@@ -65,15 +52,12 @@ class AuditPipeline:
         processors: Sequence[RecordProcessor] = (),
         spool: Spool | None = None,
     ) -> None:
-        self._builder = builder
         self._processors = list(processors)
-        self._tracker = TaskTracker(settings.abnormal_stop_patterns)
         self._settings = settings
         self._queue: collections.deque[CapturedEvent] = collections.deque()
         self._overflow: collections.deque[CapturedEvent] = collections.deque()
         # Events whose payloads the snapshot stage has turned into JSON text, in capture order.
         self._ready: collections.deque[CapturedEvent] = collections.deque()
-        self._consume = threading.Lock()  # the snapshot stage and the batcher both move events
         self._max = settings.queue_max_events
         self._overflow_max = settings.overflow_max_events if settings.queue_full_policy == "spill" else 0
         self._batch = settings.batch_max_events
@@ -81,11 +65,9 @@ class AuditPipeline:
         self._losses = LossLedger()
         self._wake = threading.Event()
         self._cond = threading.Condition()
-        self._flush_requested = 0
-        self._flush_done = 0
         self._stopping = False
         self._closed = False
-        self._waiters: dict[int, _Waiter] = {}
+        self._waiters: dict[int, Waiter] = {}
         self._unacked: dict[str, None] = {}  # batch ids appended by this process, not yet acked
         self._n = dict.fromkeys(
             ("accepted", "written", "lost_accepted", "batches", "redaction_failures", "deduplicated", "replayed",
@@ -95,7 +77,7 @@ class AuditPipeline:
         # Batches a previous process left are replayed first; flush and shutdown wait for them too.
         for leftover in self._spool.pending():
             self._unacked[leftover.batch_id] = None
-            self._show_replayed(leftover.records)
+            show_replayed(self._processors, leftover.records)
         self.metrics = PipelineMetrics(
             SpoolGauges(
                 queue_depth=lambda: len(self._queue) + len(self._overflow) + len(self._ready),
@@ -115,10 +97,34 @@ class AuditPipeline:
         self._writer = SpoolWriter(
             self._spool, exporter, policy, self.metrics, self._acked, ping_every_s=settings.ready_store_stale_s / 3
         )
-        self._thread = threading.Thread(target=self._run, name="autogen-audit-pipeline", daemon=True)
-        self._thread.start()
-        self._snapshotter = threading.Thread(target=self._snapshot_loop, name="autogen-audit-snapshot", daemon=True)
-        self._snapshotter.start()
+        self._snapshots = SnapshotStage(
+            queue=self._queue,
+            overflow=self._overflow,
+            ready=self._ready,
+            waiters=self._waiters,
+            wake=self._wake,
+            settings=settings,
+        )
+        self._batcher = Batcher(
+            queue=self._queue,
+            overflow=self._overflow,
+            ready=self._ready,
+            losses=self._losses,
+            waiters=self._waiters,
+            unacked=self._unacked,
+            counts=self._n,
+            cond=self._cond,
+            wake=self._wake,
+            snapshots=self._snapshots,
+            builder=builder,
+            processors=self._processors,
+            spool=self._spool,
+            writer=self._writer,
+            metrics=self.metrics,
+            settings=settings,
+        )
+        self._batcher.start()
+        self._snapshots.start()
 
     @property
     def settings(self) -> AuditSettings:
@@ -158,7 +164,7 @@ class AuditPipeline:
         """
         if not events:
             return True
-        waiter = _Waiter(len(events))
+        waiter = Waiter(len(events))
         for event in events:
             self._waiters[id(event)] = waiter
         accepted = [self.submit(event) for event in events]
@@ -179,12 +185,9 @@ class AuditPipeline:
         """Wait until everything submitted before this call is in ClickHouse. False on timeout, or
         early when what remains is parked on a permanent error (it stays in the spool)."""
         deadline = time.monotonic() + timeout
+        generation = self._batcher.request_flush()
         with self._cond:
-            self._flush_requested += 1
-            generation = self._flush_requested
-        self._wake.set()
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._flush_done >= generation, timeout):
+            if not self._cond.wait_for(lambda: self._batcher.flushed(generation), timeout):
                 return False
             todo = set(self._unacked)
         return self._wait_acked(todo, deadline)
@@ -225,28 +228,6 @@ class AuditPipeline:
                 log_failure(log, "collector: could not read recently stored event ids", exc)
         return ids[:limit]
 
-    def _show_replayed(self, records: Sequence[bytes]) -> None:
-        """Stateful processors (the hash chain) must see what an earlier process already processed
-        and spooled, or they would resume from a store that does not hold it yet."""
-        observers = [p for p in self._processors if callable(getattr(p, "observe_replayed", None))]
-        if not observers:
-            return
-        try:
-            events, _ = decode_batch(records)
-        except Exception:  # noqa: BLE001 - a batch the writer cannot decode is quarantined by it
-            return
-        for processor in observers:
-            processor.observe_replayed(events)  # type: ignore[attr-defined]
-
-    def _close_processors(self) -> None:
-        for processor in self._processors:
-            close = getattr(processor, "close", None) or getattr(processor, "shutdown", None)
-            if callable(close):
-                try:
-                    close()
-                except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
-                    log_failure(log, "collector: closing a record processor failed", exc)
-
     def shutdown(self, timeout: float) -> bool:
         """Drain the queue into the spool, flush the spool into the store within ``timeout``, stop.
 
@@ -257,17 +238,17 @@ class AuditPipeline:
             return self._n["lost_accepted"] == 0
         deadline = time.monotonic() + timeout
         self._stopping = True
-        self._wake.set()
-        self._thread.join(max(0.05, deadline - time.monotonic()))
-        drained = not self._thread.is_alive() and not self._queue and not self._overflow and not self._ready
+        stopped = self._batcher.stop(deadline)
+        drained = stopped and not self._queue and not self._overflow and not self._ready
         with self._cond:
             todo = set(self._unacked)
         self._wait_acked(todo, deadline)
         self._writer.stop(max(0.05, deadline - time.monotonic()))
         kept_in_memory = self._spool_direct_leftovers()
         # After the writer: the chain seals the newest stored events, the OTel export flushes.
-        self._close_processors()
+        close_processors(self._processors)
         self._closed = True
+        self._snapshots.stop()
         try:
             self._spool.close()
         except OSError as exc:
@@ -318,130 +299,6 @@ class AuditPipeline:
         if self._closed:
             return 0.0
         return float(getattr(self._spool.stats(), name))
-
-    # -- snapshot stage ---------------------------------------------------------------------
-    def _snapshot_loop(self) -> None:
-        """Every snapshot_interval_s, release captured message objects for their JSON text.
-
-        Held as objects they would be scanned by the cyclic GC on every collection until the batcher
-        (which may be redacting a large batch, or held back) takes them: that costs the app more
-        than the hook itself. Text is compact and untracked."""
-        interval = self._settings.snapshot_interval_s
-        while not self._closed:
-            time.sleep(interval)
-            try:
-                self._snapshot_pending()
-            except Exception as exc:  # noqa: BLE001 - the stage must survive anything; the batcher snapshots what is left
-                log_failure(log, "collector: snapshot stage error (content withheld)", exc)
-
-    def _snapshot_pending(self) -> None:
-        depth, chars = self._settings.max_depth, self._settings.max_field_chars
-        with self._consume:
-            for source in (self._queue, self._overflow):
-                while source:
-                    event = source.popleft()
-                    snapshot = snapshot_event(event, max_depth=depth, max_chars=chars)
-                    if snapshot is not event:
-                        waiter = self._waiters.pop(id(event), None)  # a durable submit waits on it
-                        if waiter is not None:
-                            self._waiters[id(snapshot)] = waiter
-                    self._ready.append(snapshot)
-        if len(self._ready) >= self._batch:
-            self._wake.set()
-
-    # -- batcher thread -------------------------------------------------------------------
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(self._settings.batch_interval_s)
-            self._wake.clear()
-            with self._cond:
-                generation = self._flush_requested
-            self._drain()
-            with self._cond:
-                self._flush_done = max(self._flush_done, generation)
-                self._cond.notify_all()
-            if self._stopping and not self._queue and not self._overflow and not self._ready:
-                self._drain()  # losses recorded by late submits
-                return
-
-    def _drain(self) -> None:
-        while self._queue or self._overflow or self._ready or self._losses:
-            # Behind (overflowing): bigger batches amortize the per-batch spool fsync and insert.
-            size = self._batch * (_CATCH_UP_FACTOR if self._overflow else 1)
-            self._snapshot_pending()  # whatever the snapshot stage has not reached yet, in order
-            batch: list[CapturedEvent] = []
-            while self._ready and len(batch) < size:
-                batch.append(self._ready.popleft())
-            batch.extend(self._losses.take())
-            try:
-                self._process(batch)
-            except Exception as exc:  # noqa: BLE001 - the batcher must survive anything: the batch becomes loss rows
-                log_failure(log, "collector: batcher error (content withheld); batch recorded as lost", exc)
-                self._lost_after_accept(batch, "worker_error")
-
-    def _process(self, batch: list[CapturedEvent]) -> None:
-        t0 = time.perf_counter()
-        built = self._builder.build(batch)
-        events = [b.record for b in built]
-        for processor in self._processors:
-            events = processor(events)
-        if len(events) != len(built):
-            raise RuntimeError("a record processor changed the batch size")
-        built = [b._replace(record=e) for b, e in zip(built, events, strict=True)]
-        tasks = self._tracker.observe(built)
-        self.metrics.redaction_seconds.observe(time.perf_counter() - t0)
-        self._n["redaction_failures"] += sum(1 for e in events if e.redaction_status.startswith("failed"))
-        self._n["batches"] += 1
-        try:
-            batch_id = self._spool.append(encode_batch(events, tasks))
-        except (SpoolFullError, SpoolWriteError, SpoolClosedError) as exc:
-            reason = "spool_full" if isinstance(exc, SpoolFullError) else "spool_write_error"
-            self._n["spool_rejections"] += 1
-            self.metrics.spool_rejections.labels(reason).inc()
-            log.error("collector: %s; %d events of this batch are recorded as lost", exc, len(batch))
-            self._lost_after_accept(batch, reason)
-            return
-        with self._cond:
-            self._unacked[batch_id] = None
-        self.metrics.events_spooled.inc(len(events))
-        self._settle_waiters(batch, ok=True)
-        self._writer.notify_data()
-
-    def _lost_after_accept(self, batch: list[CapturedEvent], reason: str) -> None:
-        """Accepted events that never reached the spool: loss rows, spooled if possible, else kept in memory."""
-        n = self._losses.record_events(batch, reason.replace("_", " "))
-        self._n["lost_accepted"] += n
-        self.metrics.events_lost.labels(reason).inc(n)
-        self._settle_waiters(batch, ok=False)
-        loss = self._losses.take()
-        if not loss:
-            return
-        try:
-            built = self._builder.build(loss)
-            tasks = self._tracker.observe(built)
-            events = [b.record for b in built]
-        except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
-            log_failure(log, "collector: cannot build loss records", exc)
-            return
-        try:
-            batch_id = self._spool.append(encode_batch(events, tasks))
-        except (SpoolFullError, SpoolWriteError, SpoolClosedError):
-            self._writer.add_direct(DirectBatch(batch_token([e.event_id for e in events]), tuple(events), tuple(tasks)))
-            return
-        with self._cond:
-            self._unacked[batch_id] = None
-        self._writer.notify_data()
-
-    def _settle_waiters(self, batch: list[CapturedEvent], *, ok: bool) -> None:
-        if not self._waiters:
-            return
-        for event in batch:
-            waiter = self._waiters.pop(id(event), None)
-            if waiter is not None:
-                waiter.ok = waiter.ok and ok
-                waiter.remaining -= 1
-                if waiter.remaining <= 0:
-                    waiter.done.set()
 
     # -- writer callback ------------------------------------------------------------------
     def _acked(self, token: str, rows: int, deduplicated: int, replay: bool) -> None:

@@ -50,7 +50,7 @@ class _Head:
 
 
 class ChainProcessor:
-    """A RecordProcessor (see collector._pipeline). The store must have ONE writer: this process.
+    """A RecordProcessor (see collector._processors). The store must have ONE writer: this process.
 
     Each tenant's head is resumed lazily from the store on its first event. Checkpoints are sealed
     only over events the store already holds: at the start of the next batch (the pipeline exports

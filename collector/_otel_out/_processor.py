@@ -40,7 +40,7 @@ def _headers(raw: str) -> dict[str, str]:
 
 
 class OtelExportProcessor:
-    """Callable over a batch of redacted records (collector._pipeline.RecordProcessor)."""
+    """Callable over a batch of redacted records (collector._processors.RecordProcessor)."""
 
     def __init__(
         self,

@@ -1,0 +1,85 @@
+"""The snapshot stage: captured payloads -> JSON text, off the dispatch loop, in capture order.
+
+Held as objects, captured messages would be scanned by the cyclic GC on every collection until the
+batcher (which may be redacting a large batch, or held back) takes them: that costs the app more
+than the hook itself. Text is compact and untracked. A thread does this every snapshot_interval_s,
+and the batcher does it for whatever is left before each batch.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from ._events import CapturedEvent, snapshot_event
+from ._safe_log import log_failure
+from ._settings import AuditSettings
+
+if TYPE_CHECKING:
+    from ._batcher import Waiter
+
+__all__ = ["SnapshotStage"]
+
+log = logging.getLogger("collector")
+
+
+class SnapshotStage:
+    """Moves events from the pipeline's queue and overflow to its ready deque, snapshotted.
+
+    The deques and the waiters are the pipeline's own objects, shared: ``submit`` appends to the
+    queue and overflow without a lock, and the batcher takes from ready."""
+
+    def __init__(
+        self,
+        *,
+        queue: collections.deque[CapturedEvent],
+        overflow: collections.deque[CapturedEvent],
+        ready: collections.deque[CapturedEvent],
+        waiters: dict[int, Waiter],
+        wake: threading.Event,
+        settings: AuditSettings,
+    ) -> None:
+        self._queue = queue
+        self._overflow = overflow
+        self._ready = ready
+        self._consume = threading.Lock()  # the stage's thread and the batcher (before each batch) both move events
+        self._waiters = waiters
+        self._wake = wake
+        self._settings = settings
+        self._batch = settings.batch_max_events
+        self._stopped = False
+        self._thread = threading.Thread(target=self._loop, name="autogen-audit-snapshot", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """The thread ends after its current sleep; it is a daemon, nobody waits for it."""
+        self._stopped = True
+
+    def snapshot_pending(self) -> None:
+        depth, chars = self._settings.max_depth, self._settings.max_field_chars
+        with self._consume:
+            for source in (self._queue, self._overflow):
+                while source:
+                    event = source.popleft()
+                    snapshot = snapshot_event(event, max_depth=depth, max_chars=chars)
+                    if snapshot is not event:
+                        waiter = self._waiters.pop(id(event), None)  # a durable submit waits on it
+                        if waiter is not None:
+                            self._waiters[id(snapshot)] = waiter
+                    self._ready.append(snapshot)
+        if len(self._ready) >= self._batch:
+            self._wake.set()
+
+    def _loop(self) -> None:
+        interval = self._settings.snapshot_interval_s
+        while not self._stopped:
+            time.sleep(interval)
+            try:
+                self.snapshot_pending()
+            except Exception as exc:  # noqa: BLE001 - the stage must survive anything; the batcher snapshots what is left
+                log_failure(log, "collector: snapshot stage error (content withheld)", exc)
