@@ -165,6 +165,16 @@ def isolated_call_cost(hook: AuditHook, calls: int = 20_000) -> tuple[float, flo
     return statistics.median(samples) / 1000, samples[int(len(samples) * 0.99) - 1] / 1000
 
 
+def paired_ratios(samples: list[float], baseline: list[float]) -> str:
+    """Median and interquartile range of per-round ratios: each round's sample over the same round's
+    baseline, so slow drift of the machine (large on a shared VM) cancels out."""
+    ratios = sorted(s / b for s, b in zip(samples, baseline, strict=True))
+    if len(ratios) < 4:
+        return f"{statistics.median(ratios):.2f}x"
+    q1, _, q3 = statistics.quantiles(ratios, n=4)
+    return f"{statistics.median(ratios):.2f}x ({q1:.2f}-{q3:.2f})"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -215,8 +225,12 @@ def main() -> None:
     drain_s: list[float] = []
     try:
         asyncio.run(workload(configs["none"][0], None, args.teams, 1))  # warm-up: imports, caches
-        for _ in range(args.rounds):
-            for name, (make_runtime, hook) in configs.items():
+        names = list(configs)
+        for r in range(args.rounds):
+            # Each round starts at a different configuration: drift within a round is not charged
+            # to the same one every time.
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                make_runtime, hook = configs[name]
                 times[name].append(asyncio.run(workload(make_runtime, hook, args.teams, args.batches)))
                 if name == "capture":
                     t = time.perf_counter()
@@ -245,10 +259,11 @@ def main() -> None:
     runs = args.teams * args.batches
     print(f"workload: {runs} RoundRobinGroupChat runs per sample ({args.teams} concurrent x {args.batches} "
           f"fresh runtimes), {args.rounds} interleaved rounds")  # fmt: skip
-    print(f"{'config':<9} {'median s':>9} {'ratio':>7}")
+    print(f"{'config':<9} {'median s':>9} {'ratio':>7}   {'paired ratio (median, IQR)':>26}")
     for name, samples in times.items():
         median = statistics.median(samples)
-        print(f"{name:<9} {median:>9.3f} {median / base:>6.2f}x")
+        paired = paired_ratios(samples, times["none"])
+        print(f"{name:<9} {median:>9.3f} {median / base:>6.2f}x   {paired}")
     for label, handler in (("inside our handler", timed_hook), ("inside an empty handler", timed_empty)):
         samples = sorted(handler.samples)
         p99 = samples[int(len(samples) * 0.99) - 1]

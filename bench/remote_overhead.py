@@ -43,7 +43,7 @@ from collector import AuditHook, AuditSettings, Store  # noqa: E402
 from collector._log_capture import attach  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from hook_overhead import free_port, workload  # noqa: E402 - the same workload as the in-process bench
+from hook_overhead import free_port, paired_ratios, workload  # noqa: E402 - the same workload as the in-process bench
 
 logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
 
@@ -102,8 +102,10 @@ def main() -> None:
     cpu: dict[str, list[float]] = {name: [] for name in configs}
     try:
         asyncio.run(workload(configs["none"][0], None, args.teams, 1))  # warm-up: imports, caches
-        for _ in range(args.rounds):
-            for name, (make_runtime, with_hook) in configs.items():
+        names = list(configs)
+        for r in range(args.rounds):
+            for name in names[r % len(names) :] + names[: r % len(names)]:  # rotated, as in hook_overhead
+                make_runtime, with_hook = configs[name]
                 cpu_start = time.process_time()
                 detach = attach(with_hook._log_capture) if with_hook is not None else None
                 times[name].append(asyncio.run(workload(make_runtime, with_hook, args.teams, args.batches)))
@@ -129,10 +131,12 @@ def main() -> None:
     print(f"workload: {runs} team runs per sample ({args.teams} concurrent x {args.batches} fresh runtimes), "
           f"{args.rounds} interleaved rounds; sidecar and OTLP receiver in their own processes")  # fmt: skip
     cpu_base = statistics.median(cpu["none"])
-    print(f"{'config':<8} {'wall s':>8} {'ratio':>7} {'app cpu s':>10} {'ratio':>7}")
+    print(f"{'config':<8} {'wall s':>8} {'ratio':>7} {'paired ratio (median, IQR)':>27} {'app cpu s':>10} {'ratio':>7}")
     for name, samples in times.items():
         median, cpu_median = statistics.median(samples), statistics.median(cpu[name])
-        print(f"{name:<8} {median:>8.3f} {median / base:>6.2f}x {cpu_median:>10.3f} {cpu_median / cpu_base:>6.2f}x")
+        paired = paired_ratios(samples, times["none"])
+        print(f"{name:<8} {median:>8.3f} {median / base:>6.2f}x {paired:>27} {cpu_median:>10.3f} "
+              f"{cpu_median / cpu_base:>6.2f}x")  # fmt: skip
     print(f"remote hook: accepted={stats.accepted} acknowledged={stats.acknowledged} lost={stats.lost} "
           f"batches={stats.batches} retries={stats.retries} complete={complete}")  # fmt: skip
     store = Store.open(dsn)
