@@ -12,7 +12,6 @@ import itertools
 import logging
 import os
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -21,35 +20,12 @@ from autogen_core import AgentId, DefaultInterventionHandler, DropMessage, Messa
 from ._attribution import Attribution, TaskContext, metadata_ref, new_correlation_id
 from ._events import CapturedEvent, EventKind, TaskRef
 from ._log_capture import EventLogCapture, attach
+from ._none_response import silence_none_response_warning
 from ._scope import TaskScope, result_payload
 from ._settings import AuditSettings
 from ._standalone import standalone_task
 
 log = logging.getLogger("collector")
-
-
-def _install_none_response_filter() -> tuple[Any, ...]:
-    """autogen-core warns whenever on_response returns None, but None is the original response of
-    every handler that returns nothing, and we must hand back the original unchanged."""
-    warnings.filterwarnings(
-        "ignore",
-        message="Intervention handler on_response returned None",
-        category=RuntimeWarning,
-    )
-    return warnings.filters[0]  # the entry just inserted
-
-
-_NONE_RESPONSE_FILTER = _install_none_response_filter()
-
-
-def _silence_none_response_warning() -> None:
-    """Re-install the filter when it is no longer first: test runners and apps replace or reset the
-    filter list. Installing costs ~10 us (it invalidates the warnings cache), so it is done only then,
-    not on every None response."""
-    global _NONE_RESPONSE_FILTER
-    filters = warnings.filters
-    if not filters or filters[0] is not _NONE_RESPONSE_FILTER:
-        _NONE_RESPONSE_FILTER = _install_none_response_filter()
 
 
 # Hot-path constants: a module global is cheaper to read than an enum member, and tuple.__new__
@@ -216,7 +192,7 @@ class AuditHook(DefaultInterventionHandler):
     async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any | type[DropMessage]:
         try:
             if message is None:
-                _silence_none_response_warning()
+                silence_none_response_warning()
             key = sender.key
             ctx = self._live.get(key) or self._attribution.lookup(key)
             self._submit(
@@ -274,6 +250,26 @@ class AuditHook(DefaultInterventionHandler):
         try:
             self._emit(ctx, kind, payload)
         except Exception:  # noqa: BLE001
+            self.errors += 1
+
+    def record_routed(
+        self,
+        key: str,
+        kind: EventKind,
+        payload: Any,
+        *,
+        sender: str = "",
+        recipient: str = "",
+        topic_type: str = "",
+        topic_source: str = "",
+    ) -> None:
+        """Record an event attributed as the intervention handlers attribute theirs, by its topic
+        source or agent key: for runtimes that take no intervention handler (the audited gRPC
+        worker's deliveries). Never raises."""
+        try:
+            ctx = self._live.get(key) or self._attribution.lookup(key)
+            self._emit(ctx, kind, payload, sender, recipient, topic_type, topic_source)
+        except Exception:  # noqa: BLE001 - auditing must never break delivery
             self.errors += 1
 
     def _on_log_event(self, kind: EventKind, agent: str, payload: Any) -> None:

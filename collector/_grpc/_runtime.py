@@ -52,20 +52,15 @@ class _DeliveryProbe:
 def _record_delivery(hook: AuditHook, recipient: AgentId, message: Any, ctx: MessageContext, via: Delivery) -> None:
     try:
         topic = ctx.topic_id
-        key = topic.source if topic is not None else recipient.key
-        # AuditHook has no public "capture with routing fields" call yet; its attribution and
-        # _emit are what on_send/on_publish use, so deliveries attribute exactly like them.
-        task = hook._attribution.live.get(key) or hook._attribution.lookup(key)
         sender = "" if ctx.sender is None else f"{ctx.sender.type}/{ctx.sender.key}"
-        payload = {"__type__": "Delivery", "delivery": via, "message_id": ctx.message_id, "message": message}
-        hook._emit(
-            task,
+        hook.record_routed(
+            topic.source if topic is not None else recipient.key,
             EventKind.RUNTIME_EVENT,
-            payload,
-            sender,
-            f"{recipient.type}/{recipient.key}",
-            "" if topic is None else topic.type,
-            "" if topic is None else topic.source,
+            {"__type__": "Delivery", "delivery": via, "message_id": ctx.message_id, "message": message},
+            sender=sender,
+            recipient=f"{recipient.type}/{recipient.key}",
+            topic_type="" if topic is None else topic.type,
+            topic_source="" if topic is None else topic.source,
         )
     except Exception:  # noqa: BLE001 - auditing must never break delivery
         hook.errors += 1
