@@ -18,7 +18,7 @@ from autogen_core import (
 from autogen_ext.runtimes.grpc import GrpcWorkerAgentRuntimeHost
 
 from collector import AuditHook, AuditSettings, Store, build_pipeline
-from collector._grpc import AuditedGrpcWorkerAgentRuntime
+from collector.grpc import AuditedGrpcWorkerAgentRuntime
 from tests.sidecar._procs import free_port
 
 EMAIL = "ada.lovelace@example.net"
