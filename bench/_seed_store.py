@@ -194,9 +194,11 @@ def _task_events(w: _TaskWriter, turns: int) -> tuple[int, int, bool]:
 
 
 def _outcome(rng: random.Random, tenant: str, start: dt.datetime, now: dt.datetime) -> tuple[str, str]:
-    """(status, stop_reason) of a task; one tenant degrades in the last week."""
-    recent = now - start < dt.timedelta(days=7)
-    p_abnormal = 0.30 if tenant == DEGRADING_TENANT and recent else 0.10
+    """(status, stop_reason) of a task; one tenant degrades in the last week. The week is the one the
+    cookbook's day-based question counts (today and the 6 days before, in UTC), not the last 7x24 h:
+    with a rolling week, runs just after midnight put a day of the degraded rate in the week before."""
+    recent = start.date() >= now.date() - dt.timedelta(days=6)
+    p_abnormal = 0.50 if tenant == DEGRADING_TENANT and recent else 0.10  # far past "doubled", even on ~40 tasks
     roll = rng.random()
     if now - start < dt.timedelta(minutes=30) and roll < 0.3:
         return "running", ""

@@ -13,7 +13,7 @@ Prints the median wall time per configuration and its ratio to `none` (target: r
 the app process's CPU time (all its threads) per configuration, then the remote hook's accepted /
 acknowledged / lost counts and the rows the sidecar stored.
 
-    python bench/remote_overhead.py [--rounds 5] [--teams 8] [--batches 4]
+    python bench/remote_overhead.py [--rounds 5] [--teams 8] [--batches 4] [--pin]
 """
 
 from __future__ import annotations
@@ -48,11 +48,18 @@ from hook_overhead import free_port, paired_ratios, workload  # noqa: E402 - the
 logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
 
 
-def start_sidecar(dsn: str, port: int, token: str) -> subprocess.Popen[bytes]:
+def pinned_to(cpus: set[int] | None) -> Callable[[], None] | None:
+    """A preexec_fn that pins a child (all its future threads) to ``cpus``; None leaves it free."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def start_sidecar(dsn: str, port: int, token: str, cpus: set[int] | None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, AUDIT_INGEST_TOKEN=token, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         [sys.executable, "-m", "collector", "--dsn", dsn, "serve", "--ingest-only", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, preexec_fn=pinned_to(cpus),
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -70,7 +77,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--teams", type=int, default=8)
     parser.add_argument("--batches", type=int, default=4)
+    parser.add_argument(
+        "--pin", action="store_true",
+        help="pin the app to CPU 0 and the sidecar and OTLP receiver to the other CPUs, as a sidecar with its "
+        "own CPU budget would run; without it all processes share every core",
+    )  # fmt: skip
     args = parser.parse_args()
+    app_cpus: set[int] | None = None
+    other_cpus: set[int] | None = None
+    if args.pin:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            raise SystemExit("--pin needs at least 2 CPUs")
+        app_cpus, other_cpus = {cpus[0]}, set(cpus[1:])
+        os.sched_setaffinity(0, app_cpus)  # before any thread starts: they inherit it
 
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace import TracerProvider
@@ -80,8 +100,10 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="remote-bench-")
     dsn = f"chdb://{tmp}/store"
     sidecar_port, otlp_port = free_port(), free_port()
-    receiver = subprocess.Popen([sys.executable, str(ROOT / "bench" / "_otlp_sink.py"), str(otlp_port)])
-    sidecar = start_sidecar(dsn, sidecar_port, token)
+    receiver = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "_otlp_sink.py"), str(otlp_port)], preexec_fn=pinned_to(other_cpus)
+    )
+    sidecar = start_sidecar(dsn, sidecar_port, token, other_cpus)
     provider = TracerProvider()
     exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{otlp_port}/v1/traces")
     provider.add_span_processor(BatchSpanProcessor(exporter))
@@ -129,7 +151,9 @@ def main() -> None:
     base = statistics.median(times["none"])
     runs = args.teams * args.batches
     print(f"workload: {runs} team runs per sample ({args.teams} concurrent x {args.batches} fresh runtimes), "
-          f"{args.rounds} interleaved rounds; sidecar and OTLP receiver in their own processes")  # fmt: skip
+          f"{args.rounds} interleaved rounds; sidecar and OTLP receiver in their own processes"
+          + (f", pinned to CPUs {sorted(other_cpus or ())}, the app to CPU {sorted(app_cpus or ())}" if args.pin
+             else ", all sharing every core"))  # fmt: skip
     cpu_base = statistics.median(cpu["none"])
     print(f"{'config':<8} {'wall s':>8} {'ratio':>7} {'paired ratio (median, IQR)':>27} {'app cpu s':>10} {'ratio':>7}")
     for name, samples in times.items():
