@@ -228,23 +228,50 @@ def to_json_text(value: Any, *, max_depth: int, max_chars: int) -> str:
 
 
 def _fast_json_text(value: Any) -> str | None:
-    if type(value) is dict:
+    cls = type(value)
+    if cls is dict:
         return _fast_anchor_text(value) if value.get("__type__") in _OWN_PAYLOADS else None
-    type_name = type(value).__name__
+    route = _ROUTES.get(cls)
+    if route is None:
+        route = _route_of(cls)
     text: str | None = None
     try:
-        if type(value).__module__.startswith(_FAST_TEXT_MODULES):
-            if hasattr(value, "model_dump_json") and not type_name.startswith("StructuredMessage"):
-                text = value.model_dump_json(fallback=_unknown_placeholder)
-            elif isinstance(getattr(value, "kwargs", None), dict):  # autogen_core.logging events
-                text = _encode_compact(value.kwargs)
+        if route is _MODEL:
+            text = cls.__pydantic_serializer__.to_json(value, fallback=_unknown_placeholder).decode()
+        elif route is _LOG_EVENT:  # autogen_core.logging events keep their fields in .kwargs
+            kwargs = getattr(value, "kwargs", None)
+            if isinstance(kwargs, dict):
+                text = _encode_compact(kwargs)
     except Exception:  # noqa: BLE001 - cycles, odd fields, invalid text: the walk handles them
         return None
     # Images (autogen_core.Image dumps as {"data": <base64>}) must become placeholders: the walk.
-    if text is None or len(text) > _MAX_FAST_CHARS or '{"data":"' in text or not text.startswith("{"):
+    if text is None or len(text) > _MAX_FAST_CHARS or '{"data":"' in text or text[:1] != "{":
         return None
-    tag = json.dumps(type_name)
-    return f'{{"__type__":{tag}}}' if text == "{}" else f'{{"__type__":{tag},{text[1:]}'
+    prefix = _TAG_PREFIXES.get(cls) or _TAG_PREFIXES.setdefault(cls, '{"__type__":' + json.dumps(cls.__name__))
+    return prefix + "}" if text == "{}" else prefix + "," + text[1:]
+
+
+# Which fast path a type takes, decided once per type: snapshotting runs for every event, and
+# the module and attribute checks cost as much as serializing a small message.
+_MODEL, _LOG_EVENT, _WALK = "model", "log-event", "walk"
+_ROUTES: dict[type, str] = {}
+_TAG_PREFIXES: dict[type, str] = {}
+_ROUTES_MAX = 4096  # generic models (StructuredMessage[T]) make new types; stay bounded
+
+
+def _route_of(cls: type) -> str:
+    route = _WALK
+    if cls.__module__.startswith(_FAST_TEXT_MODULES):
+        serializer = getattr(cls, "__pydantic_serializer__", None)
+        if callable(getattr(serializer, "to_json", None)) and hasattr(cls, "model_dump_json"):
+            route = _MODEL if not cls.__name__.startswith("StructuredMessage") else _WALK
+        else:
+            route = _LOG_EVENT
+    if len(_ROUTES) >= _ROUTES_MAX:
+        _ROUTES.clear()
+        _TAG_PREFIXES.clear()
+    _ROUTES[cls] = route
+    return route
 
 
 def _fast_anchor_text(value: dict[str, Any]) -> str | None:

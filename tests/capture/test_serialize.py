@@ -148,3 +148,34 @@ def test_the_hooks_own_payloads_take_the_fast_path_with_the_walks_result() -> No
         text = to_json_text(odd, max_depth=16, max_chars=32768)
         assert "raw" not in text or "__placeholder__" in text
         assert '{"data":"' not in text
+
+
+def test_fast_path_text_is_pydantics_own_dump_tagged_with_the_type() -> None:
+    from autogen_agentchat.messages import HandoffMessage, StopMessage, StructuredMessage, ToolCallSummaryMessage
+    from autogen_agentchat.teams._group_chat._events import GroupChatStart, GroupChatTermination
+    from autogen_core.logging import LLMCallEvent
+    from pydantic import BaseModel
+
+    from collector._serialize import _fast_json_text
+
+    text = TextMessage(content="hi", source="a")
+    for message in (
+        text,
+        StopMessage(content="done", source="b"),
+        HandoffMessage(content="over", source="a", target="b"),
+        ToolCallSummaryMessage(content="42", source="a", tool_calls=[], results=[]),
+        GroupChatStart(messages=[text]),
+        GroupChatTermination(message=StopMessage(content="done", source="b")),
+    ):
+        for _ in range(2):  # the second call takes the cached route
+            fast = _fast_json_text(message)
+            assert fast is not None
+            assert json.loads(fast) == {"__type__": type(message).__name__, **json.loads(message.model_dump_json())}
+    llm = LLMCallEvent(messages=[{"role": "user", "content": "x"}], response={"content": "y"}, prompt_tokens=3,
+                       completion_tokens=1)  # fmt: skip
+    assert json.loads(_fast_json_text(llm) or "") == {"__type__": "LLMCallEvent", **llm.kwargs}
+
+    class Answer(BaseModel):
+        value: int
+
+    assert _fast_json_text(StructuredMessage[Answer](content=Answer(value=1), source="a")) is None  # the walk's
