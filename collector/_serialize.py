@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic_core
+
 _MARK = "…[truncated {n} chars]"
 
 
@@ -241,7 +243,11 @@ def _fast_json_text(value: Any) -> str | None:
         elif route is _LOG_EVENT:  # autogen_core.logging events keep their fields in .kwargs
             kwargs = getattr(value, "kwargs", None)
             if isinstance(kwargs, dict):
-                text = _encode_compact(kwargs)
+                # JSON-ready data (an LLM call carries its whole prompt as OpenAI-style dicts), which
+                # pydantic_core encodes ~3.5x faster than the C json encoder. Valid UTF-8 bytes would
+                # become text (redacted like any text); binary bytes, lone surrogates and unknown
+                # objects raise, and the walk makes them placeholders.
+                text = pydantic_core.to_json(kwargs).decode()
     except Exception:  # noqa: BLE001 - cycles, odd fields, invalid text: the walk handles them
         return None
     # Images (autogen_core.Image dumps as {"data": <base64>}) must become placeholders: the walk.
@@ -298,7 +304,6 @@ def _autogen_model_jsonable(obj: Any) -> dict[str, Any]:  # the anchor encoder's
 
 
 # Built once: json.dumps with any non-default option builds a new encoder per call (~1 us).
-_encode_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _encode_anchor = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_autogen_model_jsonable
 ).encode

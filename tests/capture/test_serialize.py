@@ -174,6 +174,9 @@ def test_fast_path_text_is_pydantics_own_dump_tagged_with_the_type() -> None:
     llm = LLMCallEvent(messages=[{"role": "user", "content": "x"}], response={"content": "y"}, prompt_tokens=3,
                        completion_tokens=1)  # fmt: skip
     assert json.loads(_fast_json_text(llm) or "") == {"__type__": "LLMCallEvent", **llm.kwargs}
+    for odd in ("bad \udcff byte", b"\xff\xfe binary", object()):  # the walk's, as placeholders
+        assert _fast_json_text(LLMCallEvent(messages=[{"content": odd}], response={}, prompt_tokens=0,
+                                            completion_tokens=0)) is None  # fmt: skip
 
     class Answer(BaseModel):
         value: int
