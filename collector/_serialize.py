@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -281,32 +282,36 @@ def _route_of(cls: type) -> str:
 
 
 def _fast_anchor_text(value: dict[str, Any]) -> str | None:
-    """The hook's own payloads (task anchors, log lines): plain values plus AutoGen's models, e.g.
-    a TaskResult's messages. The C encoder writes them, pydantic dumps the models; anything else
-    inside (the walk's job), a cycle, NaN or a lone surrogate makes it give up."""
+    """The hook's own payloads (task anchors, log lines): flat dicts of scalars, plus lists of
+    AutoGen's models (a TaskResult's messages), each dumped by pydantic and tagged with its type as
+    the walk tags it. Anything else inside (bytes, containers, app objects), a lone surrogate or a
+    NaN makes it give up: the walk's job."""
+    parts: list[str] = []
     try:
-        text = _encode_anchor(value)
-        text.encode("utf-8")
-    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        for key, item in value.items():
+            if type(key) is not str:
+                return None
+            if type(item) in _SCALARS:
+                if type(item) is float and not math.isfinite(item):
+                    return None
+                encoded = pydantic_core.to_json(item).decode()
+            elif type(item) is list:
+                texts = [_fast_json_text(model) if type(model) not in _SCALARS else None for model in item]
+                if any(text is None for text in texts):
+                    return None
+                encoded = "[" + ",".join(texts) + "]"  # type: ignore[arg-type]  # None ruled out above
+            else:
+                return None  # bytes, nested containers, app objects: the walk's job
+            parts.append(pydantic_core.to_json(key).decode() + ":" + encoded)
+    except Exception:  # noqa: BLE001 - surrogates, unknown types, odd values: the walk decides
         return None
+    text = "{" + ",".join(parts) + "}"
     if len(text) > _MAX_FAST_CHARS or '{"data":"' in text:
         return None
     return text
 
 
-def _autogen_model_jsonable(obj: Any) -> dict[str, Any]:  # the anchor encoder's default=
-    cls = type(obj)
-    fast = cls.__module__.startswith(_FAST_TEXT_MODULES) and not cls.__name__.startswith("StructuredMessage")
-    if fast and hasattr(obj, "model_dump"):
-        # Tagged like the walk tags a model, so both paths give the same text.
-        return {"__type__": cls.__name__, **obj.model_dump(mode="json", fallback=_unknown_placeholder)}
-    raise TypeError(cls.__name__)
-
-
-# Built once: json.dumps with any non-default option builds a new encoder per call (~1 us).
-_encode_anchor = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_autogen_model_jsonable
-).encode
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def from_json_text(text: str, *, max_depth: int, max_chars: int, report: SerializeReport) -> Any:

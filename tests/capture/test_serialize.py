@@ -141,6 +141,8 @@ def test_the_hooks_own_payloads_take_the_fast_path_with_the_walks_result() -> No
         {"__type__": "TaskError", "error": b"raw"},
         cyclic,
         {"__type__": "LogRecord", "message": "bad \udcff byte"},
+        {"__type__": "TaskStart", "pid": float("nan")},
+        {"__type__": "TaskStart", "nested": {"k": "v"}},
         result_payload(TaskResult(messages=[image_message], stop_reason=None)),
         {"__type__": "CustomEvent", "event": "approval", "attrs": {"by": "x"}},
     ):
