@@ -165,6 +165,21 @@ def isolated_call_cost(hook: AuditHook, calls: int = 20_000) -> tuple[float, flo
     return statistics.median(samples) / 1000, samples[int(len(samples) * 0.99) - 1] / 1000
 
 
+def held_settings(dsn: str) -> AuditSettings:
+    """Settings that keep the pipeline from redacting or inserting until flushed: capture cost only
+    (the snapshot stage still runs, as in production)."""
+    return AuditSettings(
+        store_dsn=dsn, batch_interval_s=3600, batch_max_events=10**9, queue_max_events=10**7, capture_loggers=False
+    )
+
+
+def rotated(names: list[str], round_index: int) -> list[str]:
+    """The configurations in order, starting at a different one each round: drift within a round
+    is not charged to the same configuration every time."""
+    start = round_index % len(names)
+    return names[start:] + names[:start]
+
+
 def paired_ratios(samples: list[float], baseline: list[float]) -> str:
     """Median and interquartile range of per-round ratios: each round's sample over the same round's
     baseline, so slow drift of the machine (large on a shared VM) cancels out."""
@@ -199,10 +214,7 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="hook-bench-")
     store = Store.open(f"chdb://{tmp}/store")
     redactor = Redactor()
-    held = AuditSettings(
-        store_dsn=store.dsn, batch_interval_s=3600, batch_max_events=10**9, queue_max_events=10**7,
-        capture_loggers=False,
-    )  # fmt: skip
+    held = held_settings(store.dsn)
     live = AuditSettings(store_dsn=store.dsn, capture_loggers=False)
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{port}/v1/traces")))
@@ -227,9 +239,7 @@ def main() -> None:
         asyncio.run(workload(configs["none"][0], None, args.teams, 1))  # warm-up: imports, caches
         names = list(configs)
         for r in range(args.rounds):
-            # Each round starts at a different configuration: drift within a round is not charged
-            # to the same one every time.
-            for name in names[r % len(names) :] + names[: r % len(names)]:
+            for name in rotated(names, r):
                 make_runtime, hook = configs[name]
                 times[name].append(asyncio.run(workload(make_runtime, hook, args.teams, args.batches)))
                 if name == "capture":

@@ -40,9 +40,9 @@ def child(config: str, batches: int) -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
     from autogen_core import DefaultInterventionHandler, SingleThreadedAgentRuntime
-    from hook_overhead import free_port, workload
+    from hook_overhead import free_port, held_settings, workload
 
-    from collector import AuditHook, AuditSettings, Store, build_pipeline
+    from collector import AuditHook, Store, build_pipeline
 
     hook: AuditHook | None = None
     handler: Any = None
@@ -53,10 +53,7 @@ def child(config: str, batches: int) -> None:
         from redaction import Redactor
 
         store = Store.open(f"chdb://{tempfile.mkdtemp(prefix='instr-bench-')}/store")
-        held = AuditSettings(
-            store_dsn=store.dsn, batch_interval_s=3600, batch_max_events=10**9, queue_max_events=10**7,
-            capture_loggers=False,
-        )  # fmt: skip
+        held = held_settings(store.dsn)
         hook = handler = AuditHook(build_pipeline(held, store=store, redactor=Redactor()), held)
     elif config == "remote":
         port = free_port()

@@ -43,7 +43,7 @@ from collector import AuditHook, AuditSettings, Store  # noqa: E402
 from collector._log_capture import attach  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from hook_overhead import free_port, paired_ratios, workload  # noqa: E402 - the same workload as the in-process bench
+from hook_overhead import free_port, paired_ratios, rotated, workload  # noqa: E402 - the same workload as the in-process bench
 
 logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
 
@@ -126,7 +126,7 @@ def main() -> None:
         asyncio.run(workload(configs["none"][0], None, args.teams, 1))  # warm-up: imports, caches
         names = list(configs)
         for r in range(args.rounds):
-            for name in names[r % len(names) :] + names[: r % len(names)]:  # rotated, as in hook_overhead
+            for name in rotated(names, r):
                 make_runtime, with_hook = configs[name]
                 cpu_start = time.process_time()
                 detach = attach(with_hook._log_capture) if with_hook is not None else None

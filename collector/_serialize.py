@@ -234,9 +234,7 @@ def _fast_json_text(value: Any) -> str | None:
     cls = type(value)
     if cls is dict:
         return _fast_anchor_text(value) if value.get("__type__") in _OWN_PAYLOADS else None
-    route = _ROUTES.get(cls)
-    if route is None:
-        route = _route_of(cls)
+    route, prefix = _ROUTES.get(cls) or _route_of(cls)
     text: str | None = None
     try:
         if route is _MODEL:
@@ -254,31 +252,29 @@ def _fast_json_text(value: Any) -> str | None:
     # Images (autogen_core.Image dumps as {"data": <base64>}) must become placeholders: the walk.
     if text is None or len(text) > _MAX_FAST_CHARS or '{"data":"' in text or text[:1] != "{":
         return None
-    prefix = _TAG_PREFIXES.get(cls) or _TAG_PREFIXES.setdefault(cls, '{"__type__":' + json.dumps(cls.__name__))
     return prefix + "}" if text == "{}" else prefix + "," + text[1:]
 
 
-# Which fast path a type takes, decided once per type: snapshotting runs for every event, and
-# the module and attribute checks cost as much as serializing a small message.
+# Which fast path a type takes, and the start of its tagged text, decided once per type:
+# snapshotting runs for every event, and the module and attribute checks cost as much as
+# serializing a small message.
 _MODEL, _LOG_EVENT, _WALK = "model", "log-event", "walk"
-_ROUTES: dict[type, str] = {}
-_TAG_PREFIXES: dict[type, str] = {}
+_ROUTES: dict[type, tuple[str, str]] = {}
 _ROUTES_MAX = 4096  # generic models (StructuredMessage[T]) make new types; stay bounded
 
 
-def _route_of(cls: type) -> str:
+def _route_of(cls: type) -> tuple[str, str]:
     route = _WALK
     if cls.__module__.startswith(_FAST_TEXT_MODULES):
         serializer = getattr(cls, "__pydantic_serializer__", None)
-        if callable(getattr(serializer, "to_json", None)) and hasattr(cls, "model_dump_json"):
-            route = _MODEL if not cls.__name__.startswith("StructuredMessage") else _WALK
-        else:
+        if not callable(getattr(serializer, "to_json", None)) or not hasattr(cls, "model_dump_json"):
             route = _LOG_EVENT
+        elif not cls.__name__.startswith("StructuredMessage"):
+            route = _MODEL
     if len(_ROUTES) >= _ROUTES_MAX:
         _ROUTES.clear()
-        _TAG_PREFIXES.clear()
-    _ROUTES[cls] = route
-    return route
+    entry = _ROUTES[cls] = (route, '{"__type__":' + json.dumps(cls.__name__))
+    return entry
 
 
 def _fast_anchor_text(value: dict[str, Any]) -> str | None:
