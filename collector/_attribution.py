@@ -29,7 +29,7 @@ class TaskContext:
         self.key = key
         # Tasks attributed from message metadata have no `async with`: the team's termination ends them.
         self.auto_close = auto_close
-        # Per-task sequence; the hook calls next() on it directly (no method call on the hot path).
+        # Per-task sequence, drawn when the capture log is replayed (in capture order).
         self.seq: Iterator[int] = itertools.count(1)
         # When each agent type of this task last received something (ns), to time its LLM and tool
         # calls. Per task, so it stays a few entries and dies with the task.
@@ -50,9 +50,12 @@ class Attribution:
         self._implicit: OrderedDict[str, TaskContext] = OrderedDict()
 
     def register(self, key: str, ref: TaskRef, auto_close: bool = False) -> TaskContext:
-        ctx = TaskContext(ref, key, auto_close)
-        self.live[key] = ctx
-        self._implicit.pop(key, None)
+        return self.adopt(TaskContext(ref, key, auto_close))
+
+    def adopt(self, ctx: TaskContext) -> TaskContext:
+        """Make ``ctx`` the live task for its key (a context built by the app's thread)."""
+        self.live[ctx.key] = ctx
+        self._implicit.pop(ctx.key, None)
         return ctx
 
     def unregister(self, ctx: TaskContext) -> None:

@@ -135,6 +135,7 @@ class Batcher:
                 return
 
     def _drain(self) -> None:
+        self._snapshots.feed()  # what the hook captured but has not submitted yet
         while self._queue or self._overflow or self._ready or self._losses:
             # Behind (overflowing): bigger batches amortize the per-batch spool fsync and insert.
             size = self._batch * (_CATCH_UP_FACTOR if self._overflow else 1)

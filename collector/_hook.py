@@ -2,41 +2,50 @@
 
 It is an autogen_core InterventionHandler awaited inline on the runtime's single dispatch
 loop, so every method here returns the original message unchanged, never raises, never drops,
-and does no I/O, serialization or redaction: it stamps the event and enqueues it.
+and does no I/O, serialization, redaction or even attribution: it stamps the time and appends
+what it was given to the capture log, which the sink's worker replays off the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from autogen_core import AgentId, DefaultInterventionHandler, DropMessage, MessageContext
 
-from ._attribution import Attribution, TaskContext, metadata_ref, new_correlation_id
+from ._attribution import Attribution, TaskContext, new_correlation_id
+from ._capture_log import EMIT as _EMIT
+from ._capture_log import LOG as _LOG
+from ._capture_log import PUBLISH as _PUBLISH
+from ._capture_log import REGISTER as _REGISTER
+from ._capture_log import RELEASE as _RELEASE
+from ._capture_log import RESPONSE as _RESPONSE
+from ._capture_log import ROUTED as _ROUTED
+from ._capture_log import SEND as _SEND
+from ._capture_log import UNFINISH_ALL as _UNFINISH_ALL
+from ._capture_log import CaptureLog, start_payload
 from ._events import CapturedEvent, EventKind, TaskRef
 from ._log_capture import EventLogCapture, attach
 from ._none_response import silence_none_response_warning
-from ._scope import TaskScope, result_payload
+from ._scope import TaskScope
 from ._settings import AuditSettings
 from ._standalone import standalone_task
 
 log = logging.getLogger("collector")
 
 
-# Hot-path constants: a module global is cheaper to read than an enum member, and tuple.__new__
-# skips the Python-level __new__ of a NamedTuple (every field is passed, in order).
-_SEND, _PUBLISH, _RESPONSE = EventKind.SEND, EventKind.PUBLISH, EventKind.RESPONSE
-_new_event = tuple.__new__
-_TIMED_KINDS = frozenset({EventKind.LLM_CALL, EventKind.TOOL_CALL, EventKind.LLM_STREAM_END})
+_now = time.time_ns
 
 
 class EventSink(Protocol):
-    """Where captured events go: the in-process pipeline, or a client of a remote sidecar."""
+    """Where captured events go: the in-process pipeline, or a client of a remote sidecar.
+
+    A sink may also offer ``add_feeder(feed)``: its worker then calls ``feed`` (the hook's capture
+    log replay, which submits) before each pass. Without it the hook replays on a thread of its own.
+    """
 
     def submit(self, event: CapturedEvent) -> bool: ...
 
@@ -53,11 +62,18 @@ class AuditHook(DefaultInterventionHandler):
     def __init__(self, sink: EventSink, settings: AuditSettings | None = None) -> None:
         self.settings = settings or AuditSettings()
         self.sink = sink
-        self._submit = sink.submit
-        self._attribution = Attribution(self.settings.source_pattern, self.settings.unattributed_tenant)
-        self._live = self._attribution.live
-        self._gseq = itertools.count()
-        self.errors = 0
+        attribution = Attribution(self.settings.source_pattern, self.settings.unattributed_tenant)
+        self._log = CaptureLog(attribution, sink.submit, soft_max=self.settings.queue_max_events)
+        self._append = self._log.append
+        self._records = self._log._records
+        self._soft_max = self._log.soft_max
+        self._handler_errors = 0
+        add_feeder = getattr(sink, "add_feeder", None)
+        self._fed_by_sink = callable(add_feeder)
+        if callable(add_feeder):
+            add_feeder(self._log.drain)  # replayed by the sink's worker just before it snapshots
+        else:
+            self._log.start_thread(self.settings.snapshot_interval_s)
         self._closed = False
         self._on_close: list[Callable[[], None]] = []
         self._log_capture = EventLogCapture(self._on_log_event)
@@ -106,8 +122,9 @@ class AuditHook(DefaultInterventionHandler):
             team_id=key,
             team_type=team_type,
         )
-        ctx = self._attribution.register(key, ref)
-        self.emit_to(ctx, EventKind.TASK_START, _start_payload(ref, "hook.task"))
+        ctx = TaskContext(ref, key)
+        self._append((_REGISTER, ctx))
+        self.emit_to(ctx, EventKind.TASK_START, start_payload(ref, "hook.task"))
         return TaskScope(self, ctx)
 
     def core_task(
@@ -117,140 +134,51 @@ class AuditHook(DefaultInterventionHandler):
         return self.task(source, tenant_id=tenant_id, user_id=user_id, correlation_id=correlation_id)
 
     def release(self, ctx: TaskContext) -> None:
-        self._attribution.unregister(ctx)
+        self._append((_RELEASE, ctx))
 
     # -- InterventionHandler --------------------------------------------------------------
-    # The three handlers below run inline on the dispatch loop for every message. They build the
-    # event tuple in place and keep AgentId objects raw (formatted later, on the worker): each
-    # attribute lookup or f-string here is paid by every agent message.
+    # The three handlers below run inline on the dispatch loop for every message. Each appends one
+    # tuple to the capture log and returns: attribution, sequence numbers and serialization happen
+    # when the log is replayed off the loop (see _capture_log). Every attribute read here is paid
+    # by every agent message, with the cache misses of a real workload.
     async def on_send(
         self, message: Any, *, message_context: MessageContext, recipient: AgentId
     ) -> Any | type[DropMessage]:
         try:
-            key = recipient.key
-            ctx = self._live.get(key) or self._resolve(key, message, recipient.type)
-            now = time.time_ns()
-            self._submit(
-                _new_event(
-                    CapturedEvent,
-                    (
-                        next(self._gseq),
-                        ctx.ref,
-                        next(ctx.seq),
-                        now,
-                        _SEND,
-                        message,
-                        message_context.sender,
-                        recipient,
-                        "",
-                        "",
-                        0,
-                        "",
-                    ),
-                )
-            )
-            ctx.activity[recipient.type] = now
+            self._append((_SEND, _now(), message, message_context, recipient))
+            if len(self._records) > self._soft_max:
+                self._log.relieve()
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
-            self.errors += 1
+            self._handler_errors += 1
         return message
 
     async def on_publish(self, message: Any, *, message_context: MessageContext) -> Any | type[DropMessage]:
         try:
-            topic = message_context.topic_id
-            if topic is not None:
-                key = topic.source
-                topic_type = topic.type
-                ctx = self._live.get(key) or self._resolve(key, message, topic_type)
-                now = time.time_ns()
-                self._submit(
-                    _new_event(
-                        CapturedEvent,
-                        (
-                            next(self._gseq),
-                            ctx.ref,
-                            next(ctx.seq),
-                            now,
-                            _PUBLISH,
-                            message,
-                            message_context.sender,
-                            None,
-                            topic_type,
-                            key,
-                            0,
-                            "",
-                        ),
-                    )
-                )
-                # AgentChat addresses a participant through a topic named like its agent type.
-                ctx.activity[topic_type] = now
-                if ctx.auto_close and type(message).__name__ == "GroupChatTermination":
-                    self._maybe_close_implicit(ctx, message)
+            self._append((_PUBLISH, _now(), message, message_context))
+            if len(self._records) > self._soft_max:
+                self._log.relieve()
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
-            self.errors += 1
+            self._handler_errors += 1
         return message
 
     async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any | type[DropMessage]:
         try:
             if message is None:
                 silence_none_response_warning()
-            key = sender.key
-            ctx = self._live.get(key) or self._attribution.lookup(key)
-            self._submit(
-                _new_event(
-                    CapturedEvent,
-                    (
-                        next(self._gseq),
-                        ctx.ref,
-                        next(ctx.seq),
-                        time.time_ns(),
-                        _RESPONSE,
-                        message,
-                        sender,
-                        recipient,
-                        "",
-                        "",
-                        0,
-                        "",
-                    ),
-                )
-            )
+            self._append((_RESPONSE, _now(), message, sender, recipient))
+            if len(self._records) > self._soft_max:
+                self._log.relieve()
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
-            self.errors += 1
+            self._handler_errors += 1
         return message
 
     # -- capture --------------------------------------------------------------------------
-    def _emit(
-        self,
-        ctx: TaskContext,
-        kind: EventKind,
-        payload: Any,
-        sender: str = "",
-        recipient: str = "",
-        topic_type: str = "",
-        topic_source: str = "",
-        duration_ns: int = 0,
-    ) -> None:
-        event = CapturedEvent(
-            next(self._gseq),
-            ctx.ref,
-            next(ctx.seq),
-            time.time_ns(),
-            kind,
-            payload,
-            sender,
-            recipient,
-            topic_type,
-            topic_source,
-            duration_ns,
-        )
-        self._submit(event)
-
     def emit_to(self, ctx: TaskContext, kind: EventKind, payload: Any) -> None:
         """Record an event for a task from app code (anchors and custom events). Never raises."""
         try:
-            self._emit(ctx, kind, payload)
+            self._append((_EMIT, _now(), ctx, kind, payload))
         except Exception:  # noqa: BLE001
-            self.errors += 1
+            self._handler_errors += 1
 
     def record_routed(
         self,
@@ -267,57 +195,43 @@ class AuditHook(DefaultInterventionHandler):
         source or agent key: for runtimes that take no intervention handler (the audited gRPC
         worker's deliveries). Never raises."""
         try:
-            ctx = self._live.get(key) or self._attribution.lookup(key)
-            self._emit(ctx, kind, payload, sender, recipient, topic_type, topic_source)
+            self._append((_ROUTED, _now(), key, kind, payload, sender, recipient, topic_type, topic_source))
         except Exception:  # noqa: BLE001 - auditing must never break delivery
-            self.errors += 1
+            self._handler_errors += 1
 
     def _on_log_event(self, kind: EventKind, agent: str, payload: Any) -> None:
-        agent_type, _, key = agent.partition("/")
-        ctx = self._live.get(key) or (None if agent else standalone_task.get()) or self._attribution.lookup(key)
-        now = time.time_ns()
-        duration = 0
-        if agent and kind in _TIMED_KINDS:
-            # Latency of an LLM or tool call: time since this agent's previous activity (the
-            # request that started its turn, or its previous call), stamped at the call's end.
-            activity = ctx.activity
-            last = activity.get(agent_type)
-            duration = now - last if last else 0
-            activity[agent_type] = now
-        self._emit(ctx, kind, payload, agent, "", "", "", duration)
+        # A standalone agent.run() has no runtime: its context var is readable only here, inline.
+        self._append((_LOG, _now(), kind, agent, payload, None if agent else standalone_task.get()))
 
-    def _resolve(self, key: str, message: Any, agent_type: str) -> TaskContext:
-        """Slow path for a key no live task claims: task-message metadata, then conventions."""
-        if type(message).__name__ == "GroupChatStart":
-            team_type = agent_type.removesuffix(f"_{key}").removesuffix("Manager")
-            ref = metadata_ref(getattr(message, "messages", None), key, team_type)
-            if ref is not None:
-                ctx = self._attribution.register(key, ref, auto_close=True)
-                self.emit_to(ctx, EventKind.TASK_START, _start_payload(ref, "metadata"))
-                return ctx
-        return self._attribution.lookup(key)
+    def count_error(self) -> None:
+        """Count a capture that failed outside the hook (an audited runtime's own recording)."""
+        self._handler_errors += 1
 
-    def _maybe_close_implicit(self, ctx: TaskContext, message: Any) -> None:
-        """A metadata-attributed task has no `async with`: its end is the team's termination."""
-        if self._attribution.live.get(ctx.key) is not ctx:
-            return
-        stop = getattr(getattr(message, "message", None), "content", None)
-        payload = result_payload(None)
-        payload["stop_reason"] = stop
-        self.emit_to(ctx, EventKind.TASK_RESULT, payload)
-        self._attribution.unregister(ctx)
+    @property
+    def errors(self) -> int:
+        """Captures that failed: in a handler (counted, the message went on) or in the replay."""
+        return self._handler_errors + self._log.errors
 
     # -- lifecycle ------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> bool:
-        return self.sink.flush(self.settings.flush_timeout_s if timeout is None else timeout)
+        """Wait until everything captured before this call is written (the sink's flush)."""
+        timeout = self.settings.flush_timeout_s if timeout is None else timeout
+        if not self._fed_by_sink:
+            self._log.drain(timeout)
+        return self.sink.flush(timeout)
 
-    def mark_unfinished(self, reason: str) -> int:
+    def mark_unfinished(self, reason: str) -> None:
         """Record every still-open task as unfinished (synchronous: usable from a signal handler)."""
-        open_tasks = list(self._attribution.live.values())
-        for ctx in open_tasks:
-            self.emit_to(ctx, EventKind.TASK_UNFINISHED, {"__type__": "TaskUnfinished", "reason": reason})
-            self._attribution.unregister(ctx)
-        return len(open_tasks)
+        self._append((_UNFINISH_ALL, _now(), reason))
+
+    def _shutdown_sink(self, timeout: float) -> bool:
+        """Replay what is left in the capture log, then shut the sink down (its own deadline)."""
+        deadline = time.monotonic() + timeout
+        self._log.stop()
+        drained = self._log.drain(timeout)
+        if not drained:
+            log.warning("collector: capture log not drained before shutdown; %d records left", len(self._log))
+        return self.sink.shutdown(max(0.0, deadline - time.monotonic())) and drained
 
     def install_signal_handlers(self, deadline_s: float | None = None) -> Callable[[], None]:
         """On SIGTERM/SIGINT: mark open tasks unfinished, drain the queue into the spool and flush what
@@ -330,7 +244,7 @@ class AuditHook(DefaultInterventionHandler):
         def before_drain() -> None:
             self.mark_unfinished("signal")
 
-        return install_signal_handlers(self.sink, deadline, before_drain=before_drain)
+        return install_signal_handlers(_ShutdownAdapter(self._shutdown_sink), deadline, before_drain=before_drain)
 
     async def aclose(self, timeout: float | None = None) -> bool:
         """Flush everything accepted and stop the pipeline. Returns whether all of it was written."""
@@ -341,18 +255,14 @@ class AuditHook(DefaultInterventionHandler):
             self._detach_logs()
         self.mark_unfinished("hook closed")
         deadline = self.settings.flush_timeout_s if timeout is None else timeout
-        complete = await asyncio.to_thread(self.sink.shutdown, deadline)
+        complete = await asyncio.to_thread(self._shutdown_sink, deadline)
         for close in self._on_close:
             await asyncio.to_thread(close)
         return complete
 
 
-def _start_payload(ref: TaskRef, via: str) -> dict[str, Any]:
-    return {
-        "__type__": "TaskStart",
-        "tenant_id": ref.tenant_id,
-        "user_id": ref.user_id,
-        "team_type": ref.team_type,
-        "attributed_by": via,
-        "pid": os.getpid(),
-    }
+class _ShutdownAdapter:
+    """What the signal handlers drain: the capture log, then the sink."""
+
+    def __init__(self, shutdown: Callable[[float], bool]) -> None:
+        self.shutdown = shutdown

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._batcher import Batcher, Waiter
 from ._codec import decode_batch, encode_batch
@@ -147,6 +147,11 @@ class AuditPipeline:
         if len(self._queue) >= self._batch or self._overflow:
             self._wake.set()
         return True
+
+    def add_feeder(self, feed: Callable[[], object]) -> None:
+        """Have the pipeline's workers call ``feed`` (which submits what a producer buffered)
+        before each snapshot pass and each batch, and so before a flush completes."""
+        self._snapshots.add_feeder(feed)
 
     def _lose(self, event: CapturedEvent, reason: str) -> None:
         total = self._losses.record(event.task, event.seq, reason.replace("_", " "))

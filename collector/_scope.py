@@ -40,6 +40,11 @@ class TaskScope:
         self._ended = False
 
     @property
+    def context(self) -> TaskContext:
+        """The task's context, for ``hook.emit_to``."""
+        return self._ctx
+
+    @property
     def correlation_id(self) -> str:
         return self._ctx.ref.correlation_id
 

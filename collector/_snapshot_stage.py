@@ -12,6 +12,7 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ._events import CapturedEvent, snapshot_event
@@ -51,6 +52,7 @@ class SnapshotStage:
         self._settings = settings
         self._batch = settings.batch_max_events
         self._stopped = False
+        self._feeders: list[Callable[[], object]] = []
         self._thread = threading.Thread(target=self._loop, name="autogen-audit-snapshot", daemon=True)
 
     def start(self) -> None:
@@ -60,7 +62,17 @@ class SnapshotStage:
         """The thread ends after its current sleep; it is a daemon, nobody waits for it."""
         self._stopped = True
 
+    def add_feeder(self, feed: Callable[[], object]) -> None:
+        """``feed`` submits what a producer has buffered (the hook's capture log): called first on
+        every pass, so a pass covers everything captured before it began."""
+        self._feeders.append(feed)
+
+    def feed(self) -> None:
+        for feed in self._feeders:
+            feed()
+
     def snapshot_pending(self) -> None:
+        self.feed()  # before taking the lock: feeding submits, and submit never waits on it
         depth, chars = self._settings.max_depth, self._settings.max_field_chars
         with self._consume:
             for source in (self._queue, self._overflow):

@@ -35,7 +35,7 @@ async def audited_run(
     """``await agent.run(task=task, **run_kwargs)``, recorded as one task; returns the TaskResult."""
     key = f"standalone:{getattr(agent, 'name', 'agent')}:{uuid.uuid4().hex}"
     async with hook.task(key, tenant_id=tenant_id, user_id=user_id, correlation_id=correlation_id) as scope:
-        ctx = hook._attribution.live[key]
+        ctx = scope.context
         hook.emit_to(ctx, EventKind.AGENTCHAT_EVENT, {"__type__": "Task", "content": task})
         token = standalone_task.set(ctx)
         try:

@@ -63,7 +63,7 @@ def _record_delivery(hook: AuditHook, recipient: AgentId, message: Any, ctx: Mes
             topic_source="" if topic is None else topic.source,
         )
     except Exception:  # noqa: BLE001 - auditing must never break delivery
-        hook.errors += 1
+        hook.count_error()
 
 
 class AuditedGrpcWorkerAgentRuntime(GrpcWorkerAgentRuntime):

@@ -15,6 +15,7 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -84,8 +85,14 @@ class RemoteSink:
         self._http = httpx.Client(
             base_url=settings.sidecar_url.rstrip("/"), headers=headers, timeout=self._sidecar.remote_timeout_s
         )
+        self._feeders: list[Callable[[], object]] = []
         self._thread = threading.Thread(target=self._run, name="autogen-audit-remote", daemon=True)
         self._thread.start()
+
+    def add_feeder(self, feed: Callable[[], object]) -> None:
+        """Have the worker call ``feed`` (which submits what the hook's capture log holds) before
+        each snapshot pass, and so before a flush completes."""
+        self._feeders.append(feed)
 
     # -- hot path -------------------------------------------------------------------------
     def submit(self, event: CapturedEvent) -> bool:
@@ -167,6 +174,8 @@ class RemoteSink:
                 return
 
     def _snapshot(self) -> None:
+        for feed in self._feeders:
+            feed()
         depth, chars = self._settings.max_depth, self._settings.max_field_chars
         queue, ready = self._queue, self._ready
         while queue:  # this worker is the only consumer: order is kept

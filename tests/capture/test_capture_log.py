@@ -1,0 +1,124 @@
+"""The capture log: handlers only append; the replay off the loop attributes as of capture time."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from autogen_core import (
+    AgentId,
+    DefaultTopicId,
+    MessageContext,
+    RoutedAgent,
+    SingleThreadedAgentRuntime,
+    TopicId,
+    default_subscription,
+    message_handler,
+)
+
+from collector import Store
+from collector._attribution import Attribution, TaskContext
+from collector._capture_log import PUBLISH, REGISTER, RELEASE, CaptureLog
+from collector._events import CapturedEvent, TaskRef
+
+from ._teams import make_hook
+
+
+@dataclass
+class Step:
+    text: str
+
+
+@default_subscription
+class Echo(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("echo")
+
+    @message_handler
+    async def on_step(self, message: Step, ctx: MessageContext) -> None:
+        if not message.text.startswith("echo"):
+            await self.publish_message(Step(f"echo {message.text}"), topic_id=DefaultTopicId(source=self.id.key))
+
+
+async def test_a_key_reused_by_consecutive_tasks_is_attributed_as_of_capture_time(
+    store: Store, redactor: object
+) -> None:
+    # The sink's worker does not drain until aclose: every record is replayed after both tasks
+    # (and their registrations) are over. Attributing at drain time would put everything on one.
+    hook = make_hook(store, redactor, snapshot_interval_s=3600, batch_interval_s=3600)
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    await Echo.register(runtime, "echo", lambda: Echo())
+    runtime.start()
+    correlations = []
+    for tenant in ("acme", "globex", "acme"):
+        async with hook.core_task("job-1", tenant_id=tenant) as task:
+            await runtime.publish_message(Step(f"for {tenant}"), DefaultTopicId(source="job-1"))
+            await runtime.stop_when_idle()
+            runtime.start()
+        correlations.append((task.correlation_id, tenant))
+    await runtime.stop_when_idle()
+    assert len(hook._log) > 0  # nothing replayed yet: the handlers only appended
+    assert await hook.aclose()
+
+    _, rows = store.query(
+        "SELECT correlation_id, tenant_id, seq, kind, payload FROM events ORDER BY correlation_id, seq"
+    )
+    by_task: dict[str, list[tuple[Any, ...]]] = {}
+    for corr, tenant, seq, kind, content in rows:
+        by_task.setdefault(corr, []).append((tenant, seq, kind, content))
+    assert set(by_task) == {c for c, _ in correlations}
+    for corr, tenant in correlations:
+        events = by_task[corr]
+        assert {e[0] for e in events} == {tenant}
+        assert [e[1] for e in events] == list(range(1, len(events) + 1))  # gapless, in capture order
+        kinds = [e[2] for e in events]
+        assert kinds[0] == "task_start" and kinds[-1] == "task_unfinished"
+        assert kinds.count("publish") == 2  # the step and its echo, nothing of the other tasks
+        assert all(f"for {tenant}" in e[3] for e in events if e[2] == "publish"), events
+
+
+class _Context:
+    def __init__(self, topic: TopicId | None) -> None:
+        self.topic_id = topic
+        self.sender: AgentId | None = None
+
+
+def test_replay_survives_an_odd_record_and_keeps_order() -> None:
+    submitted: list[CapturedEvent] = []
+    attribution = Attribution(r"^tenant-(?P<tenant_id>.+)$", "unattributed")
+    capture = CaptureLog(attribution, lambda e: submitted.append(e) or True, soft_max=10)
+    ctx = TaskContext(TaskRef("acme", "c-1", team_id="k"), "k")
+    capture.append((REGISTER, ctx))
+    capture.append((PUBLISH, 1, "first", _Context(TopicId("t", "k"))))
+    capture.append((PUBLISH, 2, "odd", object()))  # no topic_id: the replay of this one fails
+    capture.append((PUBLISH, 3, "second", _Context(TopicId("t", "k"))))
+    capture.append((RELEASE, ctx))
+    capture.append((PUBLISH, 4, "late, unregistered", _Context(TopicId("t", "tenant-globex"))))
+    assert capture.drain()
+    assert capture.errors == 1
+    assert [(e.task.tenant_id, e.seq, e.payload) for e in submitted] == [
+        ("acme", 1, "first"),
+        ("acme", 2, "second"),
+        ("globex", 1, "late, unregistered"),
+    ]
+    assert len(capture) == 0
+
+
+async def test_a_log_past_its_soft_bound_is_drained_by_the_handler(store: Store, redactor: object) -> None:
+    hook = make_hook(store, redactor, snapshot_interval_s=3600, batch_interval_s=3600)
+    hook._soft_max = 5  # the sink's worker is held: without relief the log would only grow
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    await Echo.register(runtime, "echo", lambda: Echo())
+    runtime.start()
+    async with hook.core_task("job-2", tenant_id="initech"):
+        for i in range(20):
+            await runtime.publish_message(Step(f"n{i}"), DefaultTopicId(source="job-2"))
+        await runtime.stop_when_idle()
+        runtime.start()
+        await asyncio.sleep(0)
+        assert len(hook._log) <= 6
+    await runtime.stop_when_idle()
+    assert await hook.aclose()
+    _, rows = store.query("SELECT count(), uniqExact(seq), max(seq) FROM events WHERE kind = 'publish'")
+    assert rows == [(40, 40, 41)]
