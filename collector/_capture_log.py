@@ -106,6 +106,8 @@ class CaptureLog:
 
     # -- replay -----------------------------------------------------------------------------
     def _apply(self, record: tuple[Any, ...]) -> None:
+        # The three message kinds build their event inline: this runs once per agent message, and
+        # a helper call per event was a visible share of the replay.
         op = record[0]
         if op is PUBLISH:
             _, ts, message, context = record
@@ -114,7 +116,9 @@ class CaptureLog:
                 return
             key, topic_type = topic.source, topic.type
             ctx = self._live.get(key) or self._resolve(key, message, topic_type, ts)
-            self._event(ctx, ts, _PUBLISH, message, context.sender, None, topic_type, key)
+            fields = (next(self._gseq), ctx.ref, next(ctx.seq), ts, _PUBLISH, message, context.sender, None,
+                      topic_type, key, 0, "")  # fmt: skip
+            self._submit(_new_event(CapturedEvent, fields))
             # AgentChat addresses a participant through a topic named like its agent type.
             ctx.activity[topic_type] = ts
             if ctx.auto_close and type(message).__name__ == "GroupChatTermination":
@@ -123,12 +127,16 @@ class CaptureLog:
             _, ts, message, context, recipient = record
             key = recipient.key
             ctx = self._live.get(key) or self._resolve(key, message, recipient.type, ts)
-            self._event(ctx, ts, _SEND, message, context.sender, recipient)
+            fields = (next(self._gseq), ctx.ref, next(ctx.seq), ts, _SEND, message, context.sender, recipient,
+                      "", "", 0, "")  # fmt: skip
+            self._submit(_new_event(CapturedEvent, fields))
             ctx.activity[recipient.type] = ts
         elif op is RESPONSE:
             _, ts, message, sender, recipient = record
             ctx = self._live.get(sender.key) or self._attribution.lookup(sender.key)
-            self._event(ctx, ts, _RESPONSE, message, sender, recipient)
+            fields = (next(self._gseq), ctx.ref, next(ctx.seq), ts, _RESPONSE, message, sender, recipient,
+                      "", "", 0, "")  # fmt: skip
+            self._submit(_new_event(CapturedEvent, fields))
         elif op is LOG:
             self._log_event(*record[1:])
         elif op is EMIT:

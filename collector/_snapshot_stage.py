@@ -79,7 +79,7 @@ class SnapshotStage:
                 while source:
                     event = source.popleft()
                     snapshot = snapshot_event(event, max_depth=depth, max_chars=chars)
-                    if snapshot is not event:
+                    if snapshot is not event and self._waiters:
                         waiter = self._waiters.pop(id(event), None)  # a durable submit waits on it
                         if waiter is not None:
                             self._waiters[id(snapshot)] = waiter
