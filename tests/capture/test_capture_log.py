@@ -122,3 +122,47 @@ async def test_a_log_past_its_soft_bound_is_drained_by_the_handler(store: Store,
     assert await hook.aclose()
     _, rows = store.query("SELECT count(), uniqExact(seq), max(seq) FROM events WHERE kind = 'publish'")
     assert rows == [(40, 40, 41)]
+
+
+class _ListSink:
+    """A sink without ``add_feeder``: the hook must replay its log on a thread of its own."""
+
+    def __init__(self) -> None:
+        self.events: list[CapturedEvent] = []
+
+    def submit(self, event: CapturedEvent) -> bool:
+        self.events.append(event)
+        return True
+
+    def flush(self, timeout: float) -> bool:
+        return True
+
+    def shutdown(self, timeout: float) -> bool:
+        return True
+
+    def stats(self) -> Any:
+        return None
+
+
+async def test_a_sink_without_a_feeder_hook_is_fed_by_the_hooks_own_thread() -> None:
+    from collector import AuditHook, AuditSettings
+
+    sink = _ListSink()
+    hook = AuditHook(sink, AuditSettings(capture_loggers=False, snapshot_interval_s=0.01))
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    await Echo.register(runtime, "echo", lambda: Echo())
+    runtime.start()
+    async with hook.core_task("job-3", tenant_id="umbrella"):
+        await runtime.publish_message(Step("ping"), DefaultTopicId(source="job-3"))
+        await runtime.stop_when_idle()
+    for _ in range(200):  # the thread replays every 10 ms; nobody else does
+        if len(sink.events) >= 4:
+            break
+        await asyncio.sleep(0.01)
+    assert [(e.kind.value, e.task.tenant_id, e.seq) for e in sink.events] == [
+        ("task_start", "umbrella", 1),
+        ("publish", "umbrella", 2),
+        ("publish", "umbrella", 3),
+        ("task_unfinished", "umbrella", 4),
+    ]
+    assert await hook.aclose()
