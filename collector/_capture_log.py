@@ -45,8 +45,8 @@ class CaptureLog:
     """Records in dispatch order; ``drain()`` turns them into attributed events for the sink.
 
     ``append`` is the deque's own bound method: the handlers call it directly. Draining takes a
-    lock, so the sink's worker, a flush and the hook's own thread (for sinks without a feeder
-    hook) never replay concurrently: sequence numbers stay in capture order.
+    lock, so the sink's worker, a flush and the log's own thread never replay concurrently:
+    sequence numbers stay in capture order.
     """
 
     def __init__(self, attribution: Attribution, submit: Callable[[CapturedEvent], bool], *, soft_max: int) -> None:
@@ -85,18 +85,17 @@ class CaptureLog:
             self._lock.release()
         return True
 
-    def relieve(self) -> None:
-        """Called by a handler that finds the log past its soft bound: the sink's worker has not
-        drained for a long time, so drain here unless a drain is already running."""
-        self.drain(timeout=0)
-
-    def start_thread(self, interval_s: float) -> None:
-        """For sinks that cannot call ``drain`` before their own batching: drain on a timer."""
+    def start_thread(self, interval_s: float, *, only_past_bound: bool) -> None:
+        """Replay on a timer: every time (for sinks that cannot call ``drain`` themselves), or only
+        when the log holds more than ``soft_max`` records, i.e. the sink's worker has stalled (a
+        remote sink retrying a slow sidecar): the log stays bounded, and the dispatch loop never
+        has to check."""
 
         def loop() -> None:
             while not self._stopped:
                 time.sleep(interval_s)
-                self.drain()
+                if not only_past_bound or len(self._records) > self.soft_max:
+                    self.drain()
 
         self._thread = threading.Thread(target=loop, name="autogen-audit-capture", daemon=True)
         self._thread.start()

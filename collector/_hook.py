@@ -19,17 +19,14 @@ from autogen_core import AgentId, DefaultInterventionHandler, DropMessage, Messa
 from ._attribution import Attribution, TaskContext, new_correlation_id
 from ._capture_log import EMIT as _EMIT
 from ._capture_log import LOG as _LOG
-from ._capture_log import PUBLISH as _PUBLISH
 from ._capture_log import REGISTER as _REGISTER
 from ._capture_log import RELEASE as _RELEASE
-from ._capture_log import RESPONSE as _RESPONSE
 from ._capture_log import ROUTED as _ROUTED
-from ._capture_log import SEND as _SEND
 from ._capture_log import UNFINISH_ALL as _UNFINISH_ALL
 from ._capture_log import CaptureLog, start_payload
 from ._events import CapturedEvent, EventKind, TaskRef
+from ._handlers import intervention_closures
 from ._log_capture import EventLogCapture, attach
-from ._none_response import silence_none_response_warning
 from ._scope import TaskScope
 from ._settings import AuditSettings
 from ._standalone import standalone_task
@@ -38,6 +35,8 @@ log = logging.getLogger("collector")
 
 
 _now = time.time_ns
+# How often the capture log's thread checks for a stalled sink worker (a log past its bound).
+_STALL_CHECK_S = 0.1
 
 
 class EventSink(Protocol):
@@ -65,15 +64,20 @@ class AuditHook(DefaultInterventionHandler):
         attribution = Attribution(self.settings.source_pattern, self.settings.unattributed_tenant)
         self._log = CaptureLog(attribution, sink.submit, soft_max=self.settings.queue_max_events)
         self._append = self._log.append
-        self._records = self._log._records
-        self._soft_max = self._log.soft_max
         self._handler_errors = 0
+        self._closures = intervention_closures(self._append, self.count_error)
+        # The runtime calls these for every message: as instance attributes, it finds the closures
+        # directly (see _handlers). A subclass that overrides a handler keeps its override.
+        for name, handler in self._closures._asdict().items():
+            if getattr(type(self), name) is getattr(AuditHook, name):
+                self.__dict__[name] = handler
         add_feeder = getattr(sink, "add_feeder", None)
         self._fed_by_sink = callable(add_feeder)
         if callable(add_feeder):
             add_feeder(self._log.drain)  # replayed by the sink's worker just before it snapshots
+            self._log.start_thread(_STALL_CHECK_S, only_past_bound=True)
         else:
-            self._log.start_thread(self.settings.snapshot_interval_s)
+            self._log.start_thread(self.settings.snapshot_interval_s, only_past_bound=False)
         self._closed = False
         self._on_close: list[Callable[[], None]] = []
         self._log_capture = EventLogCapture(self._on_log_event)
@@ -137,40 +141,19 @@ class AuditHook(DefaultInterventionHandler):
         self._append((_RELEASE, ctx))
 
     # -- InterventionHandler --------------------------------------------------------------
-    # The three handlers below run inline on the dispatch loop for every message. Each appends one
-    # tuple to the capture log and returns: attribution, sequence numbers and serialization happen
-    # when the log is replayed off the loop (see _capture_log). Every attribute read here is paid
-    # by every agent message, with the cache misses of a real workload.
+    # Instances run the closures of _handlers (installed in __init__): these methods are reached
+    # only through a subclass that overrides a handler and calls super(). Attribution, sequence
+    # numbers and serialization happen when the capture log is replayed, off the loop.
     async def on_send(
         self, message: Any, *, message_context: MessageContext, recipient: AgentId
     ) -> Any | type[DropMessage]:
-        try:
-            self._append((_SEND, _now(), message, message_context, recipient))
-            if len(self._records) > self._soft_max:
-                self._log.relieve()
-        except Exception:  # noqa: BLE001 - the hook must never break the runtime
-            self._handler_errors += 1
-        return message
+        return await self._closures.on_send(message, message_context=message_context, recipient=recipient)
 
     async def on_publish(self, message: Any, *, message_context: MessageContext) -> Any | type[DropMessage]:
-        try:
-            self._append((_PUBLISH, _now(), message, message_context))
-            if len(self._records) > self._soft_max:
-                self._log.relieve()
-        except Exception:  # noqa: BLE001 - the hook must never break the runtime
-            self._handler_errors += 1
-        return message
+        return await self._closures.on_publish(message, message_context=message_context)
 
     async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any | type[DropMessage]:
-        try:
-            if message is None:
-                silence_none_response_warning()
-            self._append((_RESPONSE, _now(), message, sender, recipient))
-            if len(self._records) > self._soft_max:
-                self._log.relieve()
-        except Exception:  # noqa: BLE001 - the hook must never break the runtime
-            self._handler_errors += 1
-        return message
+        return await self._closures.on_response(message, sender=sender, recipient=recipient)
 
     # -- capture --------------------------------------------------------------------------
     def emit_to(self, ctx: TaskContext, kind: EventKind, payload: Any) -> None:

@@ -22,7 +22,7 @@ class AuditSettings(BaseSettings):
         default=100_000,
         ge=1,
         description="Bound of the in-memory queue between the hook and the pipeline worker, and the length "
-        "of the hook's capture log past which a handler replays the log itself (the worker is behind).",
+        "of the hook's capture log past which the log's own thread replays it (the sink's worker has stalled).",
     )
     batch_max_events: int = Field(
         default=512, ge=1, description="Most events the worker redacts and inserts in one batch."

@@ -17,7 +17,7 @@ from autogen_core import (
     message_handler,
 )
 
-from collector import Store
+from collector import AuditHook, AuditSettings, Store
 from collector._attribution import Attribution, TaskContext
 from collector._capture_log import PUBLISH, REGISTER, RELEASE, CaptureLog
 from collector._events import CapturedEvent, TaskRef
@@ -105,9 +105,11 @@ def test_replay_survives_an_odd_record_and_keeps_order() -> None:
     assert len(capture) == 0
 
 
-async def test_a_log_past_its_soft_bound_is_drained_by_the_handler(store: Store, redactor: object) -> None:
+async def test_a_log_past_its_bound_is_replayed_by_the_logs_thread_when_the_worker_stalls(
+    store: Store, redactor: object
+) -> None:
     hook = make_hook(store, redactor, snapshot_interval_s=3600, batch_interval_s=3600)
-    hook._soft_max = 5  # the sink's worker is held: without relief the log would only grow
+    hook._log.soft_max = 5  # the sink's worker is held: without the log's thread it would only grow
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     await Echo.register(runtime, "echo", lambda: Echo())
     runtime.start()
@@ -116,12 +118,41 @@ async def test_a_log_past_its_soft_bound_is_drained_by_the_handler(store: Store,
             await runtime.publish_message(Step(f"n{i}"), DefaultTopicId(source="job-2"))
         await runtime.stop_when_idle()
         runtime.start()
-        await asyncio.sleep(0)
-        assert len(hook._log) <= 6
+        for _ in range(100):
+            if len(hook._log) <= 5:
+                break
+            await asyncio.sleep(0.02)
+        assert len(hook._log) <= 5
     await runtime.stop_when_idle()
     assert await hook.aclose()
     _, rows = store.query("SELECT count(), uniqExact(seq), max(seq) FROM events WHERE kind = 'publish'")
     assert rows == [(40, 40, 41)]
+
+
+class _OverridingHook(AuditHook):
+    """An app's subclass that wraps a handler: its override must run, and super() must capture."""
+
+    seen = 0
+
+    async def on_publish(self, message: Any, *, message_context: MessageContext) -> Any:
+        self.seen += 1
+        return await super().on_publish(message, message_context=message_context)
+
+
+async def test_a_subclass_override_of_a_handler_runs_and_super_still_captures() -> None:
+    sink = _ListSink()
+    hook = _OverridingHook(sink, AuditSettings(capture_loggers=False, snapshot_interval_s=0.01))
+    assert "on_publish" not in vars(hook) and "on_send" in vars(hook)  # only the non-overridden
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    await Echo.register(runtime, "echo", lambda: Echo())
+    runtime.start()
+    async with hook.core_task("job-4", tenant_id="acme"):
+        await runtime.publish_message(Step("ping"), DefaultTopicId(source="job-4"))
+        await runtime.stop_when_idle()
+    assert hook.flush(5)
+    assert hook.seen == 2
+    assert [e.kind.value for e in sink.events] == ["task_start", "publish", "publish", "task_unfinished"]
+    assert await hook.aclose()
 
 
 class _ListSink:
@@ -145,8 +176,6 @@ class _ListSink:
 
 
 async def test_a_sink_without_a_feeder_hook_is_fed_by_the_hooks_own_thread() -> None:
-    from collector import AuditHook, AuditSettings
-
     sink = _ListSink()
     hook = AuditHook(sink, AuditSettings(capture_loggers=False, snapshot_interval_s=0.01))
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
