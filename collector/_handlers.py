@@ -15,13 +15,14 @@ stalls (see _capture_log), so the handler never has to.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any, NamedTuple
 
 from autogen_core import AgentId, MessageContext
 
 from ._capture_log import PUBLISH, RESPONSE, SEND
-from ._none_response import silence_none_response_warning
+from ._none_response import installed_filter, silence_none_response_warning
 
 __all__ = ["InterventionClosures", "intervention_closures"]
 
@@ -39,7 +40,8 @@ def intervention_closures(
 ) -> InterventionClosures:
     """Handlers that append (kind, time, what they were given) and return the message unchanged.
     They never raise: a failure is counted by ``count_error`` and the message goes on."""
-    now = _now  # a cell, read without the module-dict lookup a global costs
+    now = _now  # cells, read without the module-dict lookup a global costs
+    warnings_module, installed = warnings, installed_filter
 
     async def on_send(message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
         try:
@@ -58,7 +60,11 @@ def intervention_closures(
     async def on_response(message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any:
         try:
             if message is None:
-                silence_none_response_warning()
+                # AutoGen warns on every None response, and None is the original of every handler
+                # that returns nothing: keep our ignore filter first (see _none_response), inline.
+                filters = warnings_module.filters
+                if not filters or filters[0] is not installed[0]:
+                    silence_none_response_warning()
             append((RESPONSE, now(), message, sender, recipient))
         except Exception:  # noqa: BLE001 - the hook must never break the runtime
             count_error()
