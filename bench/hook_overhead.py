@@ -12,7 +12,7 @@ our handler per call (median, p99) from an instrumented run, and the events acce
 The per-call time is given two ways: the whole call (coroutine creation included) and the body
 (the handler's own code), each next to an empty handler timed the same way.
 
-    python bench/hook_overhead.py [--rounds 7] [--teams 8] [--batches 4]
+    python bench/hook_overhead.py [--rounds 7] [--teams 8] [--batches 4] [--configs none,capture]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import asyncio
 import json
 import logging
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -191,12 +192,19 @@ def rotated(names: list[str], round_index: int) -> list[str]:
 
 def paired_ratios(samples: list[float], baseline: list[float]) -> str:
     """Median and interquartile range of per-round ratios: each round's sample over the same round's
-    baseline, so slow drift of the machine (large on a shared VM) cancels out."""
+    baseline, so slow drift of the machine (large on a shared VM) cancels out. With 10 rounds or
+    more, also a 95% bootstrap interval of that median: whether a target is met needs the median's
+    uncertainty, not the spread of single rounds."""
     ratios = sorted(s / b for s, b in zip(samples, baseline, strict=True))
     if len(ratios) < 4:
         return f"{statistics.median(ratios):.2f}x"
     q1, _, q3 = statistics.quantiles(ratios, n=4)
-    return f"{statistics.median(ratios):.2f}x ({q1:.2f}-{q3:.2f})"
+    text = f"{statistics.median(ratios):.2f}x ({q1:.2f}-{q3:.2f})"
+    if len(ratios) >= 10:
+        rng = random.Random(0)
+        medians = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(2000))
+        text += f" CI95 {medians[50]:.2f}-{medians[1949]:.2f}"
+    return text
 
 
 def free_port() -> int:
@@ -210,6 +218,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--teams", type=int, default=8)
     parser.add_argument("--batches", type=int, default=4)
+    parser.add_argument("--configs", default="none,capture,total,otel,naive",
+                        help="configurations to time (none always is): spend the rounds on fewer")  # fmt: skip
     args = parser.parse_args()
 
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -240,6 +250,8 @@ def main() -> None:
         "otel": (lambda: SingleThreadedAgentRuntime(tracer_provider=provider), None),
         "naive": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[naive]), None),
     }
+    wanted = {"none", *args.configs.split(",")}
+    configs = {name: value for name, value in configs.items() if name in wanted}
     times: dict[str, list[float]] = {name: [] for name in configs}
     drain_s: list[float] = []
     try:
