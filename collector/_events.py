@@ -67,13 +67,18 @@ class CapturedEvent(NamedTuple):
     event_id: str = ""
 
 
+_new_object = object.__new__
+
+
 def snapshot_event(event: CapturedEvent, *, max_depth: int, max_chars: int) -> CapturedEvent:
     """The event with its payload as JSON text (unchanged if it already is), so the message objects
     it held can be freed: held objects are rescanned by the app's garbage collector."""
     payload = event[5]
     if isinstance(payload, JsonSnapshot):
         return event
-    snapshot = JsonSnapshot(to_json_text(payload, max_depth=max_depth, max_chars=max_chars))
+    # object.__new__ and a slot write: JsonSnapshot(...) would run a Python-level __init__ per event.
+    snapshot = _new_object(JsonSnapshot)
+    snapshot.text = to_json_text(payload, max_depth=max_depth, max_chars=max_chars)
     # tuple.__new__ with the fields in order: NamedTuple._replace costs more than small payloads' JSON.
     return tuple.__new__(CapturedEvent, (*event[:5], snapshot, *event[6:]))
 
