@@ -65,6 +65,7 @@ class AuditHook(DefaultInterventionHandler):
         self._log = CaptureLog(attribution, sink.submit, soft_max=self.settings.queue_max_events)
         self._append = self._log.append
         self._handler_errors = 0
+        self.discarded_after_close = 0
         self._closures = intervention_closures(self._append, self.count_error)
         # The runtime calls these for every message: as instance attributes, it finds the closures
         # directly (see _handlers). A subclass that overrides a handler keeps its override.
@@ -210,11 +211,28 @@ class AuditHook(DefaultInterventionHandler):
     def _shutdown_sink(self, timeout: float) -> bool:
         """Replay what is left in the capture log, then shut the sink down (its own deadline)."""
         deadline = time.monotonic() + timeout
+        self._stop_capturing()
         self._log.stop()
         drained = self._log.drain(timeout)
         if not drained:
             log.warning("collector: capture log not drained before shutdown; %d records left", len(self._log))
         return self.sink.shutdown(max(0.0, deadline - time.monotonic())) and drained
+
+    def _stop_capturing(self) -> None:
+        """From shutdown on nothing replays the log, and the app's runtime may go on running: the
+        handlers (and the anchors) count what they are given and let it go, instead of growing the
+        log forever."""
+        self._append = self._discard
+        self._closures = intervention_closures(self._discard, self.count_error)
+        for name, handler in self._closures._asdict().items():
+            if name in self.__dict__:
+                self.__dict__[name] = handler
+
+    def _discard(self, record: tuple[Any, ...]) -> None:
+        self.discarded_after_close += 1
+        n = self.discarded_after_close
+        if n in (1, 10, 100, 1000) or n % 10_000 == 0:
+            log.warning("collector: the hook is closed; %d events offered since were not recorded", n)
 
     def install_signal_handlers(self, deadline_s: float | None = None) -> Callable[[], None]:
         """On SIGTERM/SIGINT: mark open tasks unfinished, drain the queue into the spool and flush what

@@ -10,9 +10,12 @@ waiting at once: everything the batcher already appended is safe in the spool.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
@@ -39,14 +42,17 @@ def install_signal_handlers(
 ) -> Callable[[], None]:
     """Install the handlers (main thread only); returns a function that puts the previous ones back.
 
-    ``before_drain`` runs first, e.g. to record the app's still-open tasks as unfinished.
+    ``before_drain`` runs first, e.g. to record the app's still-open tasks as unfinished. Called
+    with an asyncio loop running, it also makes the signal wake that loop (see _wake_loop_on_signal).
     """
     previous: dict[int, _Handler] = {}
     state = {"draining": False}
+    unwake = _wake_loop_on_signal()
 
     def restore() -> None:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        unwake()
 
     def handle(signum: int, frame: FrameType | None) -> None:
         if state["draining"]:
@@ -74,6 +80,52 @@ def install_signal_handlers(
         previous[signum] = signal.getsignal(signum)
         signal.signal(signum, handle)
     return restore
+
+
+def _wake_loop_on_signal() -> Callable[[], None]:
+    """The kernel may deliver a signal to any thread (chDB's native threads among them), and Python
+    runs the handler in the main thread only when that thread next runs Python code. An asyncio
+    loop idle in select() does so only at its next timer, which may be after Kubernetes' SIGKILL.
+    So the signal also writes to a socket the running loop watches (Python's wakeup fd), unless
+    something (asyncio's own add_signal_handler) already set one. Returns the undo."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return lambda: None
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    try:
+        earlier = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except ValueError:  # not the main thread: no handler can be installed from here anyway
+        reader.close()
+        writer.close()
+        return lambda: None
+    if earlier != -1:
+        signal.set_wakeup_fd(earlier)
+        reader.close()
+        writer.close()
+        return lambda: None
+    read_fd, write_fd = reader.fileno(), writer.fileno()
+    loop.add_reader(read_fd, _discard_wakeups, reader)
+
+    def undo() -> None:
+        if reader.fileno() == -1:
+            return  # undone already (the handler restores, and so may the app)
+        current = signal.set_wakeup_fd(-1)
+        if current != write_fd:
+            signal.set_wakeup_fd(current)  # someone replaced ours since: theirs is not ours to clear
+        with contextlib.suppress(RuntimeError):  # the loop is closed already
+            loop.remove_reader(read_fd)
+        reader.close()
+        writer.close()
+
+    return undo
+
+
+def _discard_wakeups(reader: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        reader.recv(4096)
 
 
 def _chain(signum: int, frame: FrameType | None, prior: _Handler) -> None:

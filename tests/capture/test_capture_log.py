@@ -195,3 +195,22 @@ async def test_a_sink_without_a_feeder_hook_is_fed_by_the_hooks_own_thread() -> 
         ("task_unfinished", "umbrella", 4),
     ]
     assert await hook.aclose()
+
+
+async def test_after_aclose_the_runtime_goes_on_and_the_log_does_not_grow() -> None:
+    sink = _ListSink()
+    hook = AuditHook(sink, AuditSettings(capture_loggers=False, snapshot_interval_s=0.01))
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    await Echo.register(runtime, "echo", lambda: Echo())
+    runtime.start()
+    await runtime.publish_message(Step("before"), DefaultTopicId(source="job-5"))
+    await runtime.stop_when_idle()
+    assert await hook.aclose()
+    recorded = len(sink.events)
+    runtime.start()
+    for i in range(10):
+        await runtime.publish_message(Step(f"after {i}"), DefaultTopicId(source="job-5"))
+    await runtime.stop_when_idle()
+    assert recorded == 2 and len(sink.events) == recorded
+    assert len(hook._log) == 0
+    assert hook.discarded_after_close == 20 and hook.errors == 0
