@@ -9,7 +9,6 @@ one it fails on, becomes loss rows. It settles the waiters of ``submit_batch_dur
 
 from __future__ import annotations
 
-import collections
 import logging
 import threading
 import time
@@ -17,8 +16,8 @@ from collections.abc import Sequence
 
 from ._codec import encode_batch
 from ._events import CapturedEvent
-from ._losses import LossLedger
 from ._metrics import PipelineMetrics
+from ._pipeline_state import PipelineState
 from ._processors import RecordProcessor
 from ._records import RecordBuilder
 from ._safe_log import log_failure
@@ -49,21 +48,13 @@ class Waiter:
 class Batcher:
     """One daemon thread per pipeline.
 
-    The deques, the loss ledger, the waiters, the counters and the unacked batch ids are the
-    pipeline's own objects, shared; ``cond`` guards the unacked ids and the flush generations."""
+    Its queues, waiters, counters and unacked batch ids are the pipeline's, shared through
+    ``PipelineState``."""
 
     def __init__(
         self,
         *,
-        queue: collections.deque[CapturedEvent],
-        overflow: collections.deque[CapturedEvent],
-        ready: collections.deque[CapturedEvent],
-        losses: LossLedger,
-        waiters: dict[int, Waiter],
-        unacked: dict[str, None],
-        counts: dict[str, int],
-        cond: threading.Condition,
-        wake: threading.Event,
+        state: PipelineState,
         snapshots: SnapshotStage,
         builder: RecordBuilder,
         processors: Sequence[RecordProcessor],
@@ -72,15 +63,15 @@ class Batcher:
         metrics: PipelineMetrics,
         settings: AuditSettings,
     ) -> None:
-        self._queue = queue
-        self._overflow = overflow
-        self._ready = ready
-        self._losses = losses
-        self._waiters = waiters
-        self._unacked = unacked
-        self._n = counts
-        self._cond = cond
-        self._wake = wake
+        self._queue = state.queue
+        self._overflow = state.overflow
+        self._ready = state.ready
+        self._losses = state.losses
+        self._waiters = state.waiters
+        self._unacked = state.unacked
+        self._n = state.counts
+        self._cond = state.cond
+        self._wake = state.wake
         self._snapshots = snapshots
         self._builder = builder
         self._processors = processors

@@ -11,19 +11,17 @@ replayed at the next start. See docs/durability.md for the guarantees and the ba
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 
 from ._batcher import Batcher, Waiter
 from ._codec import decode_batch, encode_batch
 from ._events import CapturedEvent
-from ._losses import LossLedger
 from ._metrics import PipelineMetrics, SpoolGauges
 from ._pipeline_health import Health, PipelineStats, assess
+from ._pipeline_state import PipelineState
 from ._processors import RecordProcessor, close_processors, show_replayed
 from ._records import RecordBuilder
 from ._retry import RetryPolicy
@@ -54,26 +52,21 @@ class AuditPipeline:
     ) -> None:
         self._processors = list(processors)
         self._settings = settings
-        self._queue: collections.deque[CapturedEvent] = collections.deque()
-        self._overflow: collections.deque[CapturedEvent] = collections.deque()
-        # Events whose payloads the snapshot stage has turned into JSON text, in capture order.
-        self._ready: collections.deque[CapturedEvent] = collections.deque()
+        self._state = state = PipelineState()
+        # Aliases: submit runs once per event.
+        self._queue, self._overflow, self._ready = state.queue, state.overflow, state.ready
         self._max = settings.queue_max_events
         self._overflow_max = settings.overflow_max_events if settings.queue_full_policy == "spill" else 0
         self._batch = settings.batch_max_events
         self._spool = spool or open_spool(settings)
-        self._losses = LossLedger()
-        self._wake = threading.Event()
-        self._cond = threading.Condition()
+        self._losses = state.losses
+        self._wake = state.wake
+        self._cond = state.cond
         self._stopping = False
         self._closed = False
-        self._waiters: dict[int, Waiter] = {}
-        self._unacked: dict[str, None] = {}  # batch ids appended by this process, not yet acked
-        self._n = dict.fromkeys(
-            ("accepted", "written", "lost_accepted", "batches", "redaction_failures", "deduplicated", "replayed",
-             "spool_rejections"),
-            0,
-        )  # fmt: skip
+        self._waiters = state.waiters
+        self._unacked = state.unacked
+        self._n = state.counts
         # Batches a previous process left are replayed first; flush and shutdown wait for them too.
         for leftover in self._spool.pending():
             self._unacked[leftover.batch_id] = None
@@ -97,24 +90,9 @@ class AuditPipeline:
         self._writer = SpoolWriter(
             self._spool, exporter, policy, self.metrics, self._acked, ping_every_s=settings.ready_store_stale_s / 3
         )
-        self._snapshots = SnapshotStage(
-            queue=self._queue,
-            overflow=self._overflow,
-            ready=self._ready,
-            waiters=self._waiters,
-            wake=self._wake,
-            settings=settings,
-        )
+        self._snapshots = SnapshotStage(state=state, settings=settings)
         self._batcher = Batcher(
-            queue=self._queue,
-            overflow=self._overflow,
-            ready=self._ready,
-            losses=self._losses,
-            waiters=self._waiters,
-            unacked=self._unacked,
-            counts=self._n,
-            cond=self._cond,
-            wake=self._wake,
+            state=state,
             snapshots=self._snapshots,
             builder=builder,
             processors=self._processors,

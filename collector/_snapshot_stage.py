@@ -8,19 +8,18 @@ and the batcher does it for whatever is left before each batch.
 
 from __future__ import annotations
 
-import collections
 import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ._events import CapturedEvent, snapshot_event
+from ._events import snapshot_event
 from ._safe_log import log_failure
 from ._settings import AuditSettings
 
 if TYPE_CHECKING:
-    from ._batcher import Waiter
+    from ._pipeline_state import PipelineState
 
 __all__ = ["SnapshotStage"]
 
@@ -33,22 +32,13 @@ class SnapshotStage:
     The deques and the waiters are the pipeline's own objects, shared: ``submit`` appends to the
     queue and overflow without a lock, and the batcher takes from ready."""
 
-    def __init__(
-        self,
-        *,
-        queue: collections.deque[CapturedEvent],
-        overflow: collections.deque[CapturedEvent],
-        ready: collections.deque[CapturedEvent],
-        waiters: dict[int, Waiter],
-        wake: threading.Event,
-        settings: AuditSettings,
-    ) -> None:
-        self._queue = queue
-        self._overflow = overflow
-        self._ready = ready
+    def __init__(self, *, state: PipelineState, settings: AuditSettings) -> None:
+        self._queue = state.queue
+        self._overflow = state.overflow
+        self._ready = state.ready
         self._consume = threading.Lock()  # the stage's thread and the batcher (before each batch) both move events
-        self._waiters = waiters
-        self._wake = wake
+        self._waiters = state.waiters
+        self._wake = state.wake
         self._settings = settings
         self._batch = settings.batch_max_events
         self._stopped = False
