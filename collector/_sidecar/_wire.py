@@ -40,48 +40,43 @@ def encode_event(event: CapturedEvent, event_id: str, *, max_depth: int, max_cha
     sender, recipient = event.sender, event.recipient
     # The hook keeps AgentId objects raw; they are formatted here, off the dispatch loop.
     return (
-        f"[{q(event_id)},{_task_text(event.task)},{int(event.seq)},{int(event.ts_ns)},"
+        f"[{q(event_id)},{_cached_text(_TASK_TEXT, event.task, _encode_task)},{int(event.seq)},{int(event.ts_ns)},"
         f"{_KIND_TEXT.get(id(event.kind)) or q(str(event.kind))},{text},"
-        f"{q(sender) if type(sender) is str else _agent_text(sender)},"
-        f"{q(recipient) if type(recipient) is str else _agent_text(recipient)},{q(event.topic_type)},"
+        f"{q(sender) if type(sender) is str else _cached_text(_AGENT_TEXT, sender, _encode_agent)},"
+        f"{q(recipient) if type(recipient) is str else _cached_text(_AGENT_TEXT, recipient, _encode_agent)},"
+        f"{q(event.topic_type)},"
         f"{q(event.topic_source)},{int(event.duration_ns)}]"
     ).encode("utf-8", "replace")
 
 
-# A task's five fields are the same for every event of it, and a batch holds runs of one task's
-# events: their encoded text is kept per TaskRef object (held, so its id stays its own), bounded.
-_TASK_TEXT: dict[int, tuple[TaskRef, str]] = {}
-_TASK_TEXT_MAX = 4096
+# A task's five fields are the same for every event of it, a batch holds runs of one task's events,
+# and agents keep their AgentId object for life: their encoded text is kept per object, by
+# identity (the object is held, so its id stays its own), bounded.
+_TASK_TEXT: dict[int, tuple[Any, str]] = {}
+_AGENT_TEXT: dict[int, tuple[Any, str]] = {}
+_TEXT_CACHE_MAX = 4096
 # Keyed by identity: an enum member's hash is a Python-level call.
 _KIND_TEXT = {id(kind): _quote(kind.value) for kind in EventKind}
 
 
-def _task_text(ref: TaskRef) -> str:
-    hit = _TASK_TEXT.get(id(ref))
-    if hit is not None and hit[0] is ref:
+def _cached_text(cache: dict[int, tuple[Any, str]], obj: Any, encode: Callable[[Any], str]) -> str:
+    hit = cache.get(id(obj))
+    if hit is not None and hit[0] is obj:
         return hit[1]
+    text = encode(obj)
+    if len(cache) >= _TEXT_CACHE_MAX:
+        cache.clear()
+    cache[id(obj)] = (obj, text)
+    return text
+
+
+def _encode_task(ref: TaskRef) -> str:
     q = _quote
-    text = f"{q(ref.tenant_id)},{q(ref.correlation_id)},{q(ref.user_id)},{q(ref.team_id)},{q(ref.team_type)}"
-    if len(_TASK_TEXT) >= _TASK_TEXT_MAX:
-        _TASK_TEXT.clear()
-    _TASK_TEXT[id(ref)] = (ref, text)
-    return text
+    return f"{q(ref.tenant_id)},{q(ref.correlation_id)},{q(ref.user_id)},{q(ref.team_id)},{q(ref.team_type)}"
 
 
-# Agents keep their AgentId object for life, so the same few recur in every batch.
-_AGENT_TEXT: dict[int, tuple[Any, str]] = {}
-
-
-def _agent_text(agent: Any) -> str:
-    hit = _AGENT_TEXT.get(id(agent))
-    if hit is not None and hit[0] is agent:
-        return hit[1]
-    text = _quote(agent_str(agent))
-    if agent is not None:  # no agent (None) is a singleton and cheap: not worth an entry
-        if len(_AGENT_TEXT) >= _TASK_TEXT_MAX:
-            _AGENT_TEXT.clear()
-        _AGENT_TEXT[id(agent)] = (agent, text)
-    return text
+def _encode_agent(agent: Any) -> str:
+    return _quote(agent_str(agent))
 
 
 def encode_batch(events: Sequence[bytes]) -> bytes:
