@@ -59,7 +59,6 @@ class CaptureLog:
         self._lock = threading.Lock()
         self._gseq = itertools.count()
         self.errors = 0
-        self._thread: threading.Thread | None = None
         self._stopped = False
 
     def __len__(self) -> int:
@@ -97,16 +96,13 @@ class CaptureLog:
                 if not only_past_bound or len(self._records) > self.soft_max:
                     self.drain()
 
-        self._thread = threading.Thread(target=loop, name="autogen-audit-capture", daemon=True)
-        self._thread.start()
+        threading.Thread(target=loop, name="autogen-audit-capture", daemon=True).start()
 
     def stop(self) -> None:
         self._stopped = True
 
     # -- replay -----------------------------------------------------------------------------
     def _apply(self, record: tuple[Any, ...]) -> None:
-        # The three message kinds build their event inline: this runs once per agent message, and
-        # a helper call per event was a visible share of the replay.
         op = record[0]
         if op is PUBLISH:
             _, ts, message, context = record
@@ -115,9 +111,7 @@ class CaptureLog:
                 return
             key, topic_type = topic.source, topic.type
             ctx = self._live.get(key) or self._resolve(key, message, topic_type, ts)
-            fields = (next(self._gseq), ctx.ref, next(ctx.seq), ts, _PUBLISH, message, context.sender, None,
-                      topic_type, key, 0, "")  # fmt: skip
-            self._submit(_new_event(CapturedEvent, fields))
+            self._event(ctx, ts, _PUBLISH, message, context.sender, None, topic_type, key)
             # AgentChat addresses a participant through a topic named like its agent type.
             ctx.activity[topic_type] = ts
             if ctx.auto_close and type(message).__name__ == "GroupChatTermination":
@@ -126,16 +120,12 @@ class CaptureLog:
             _, ts, message, context, recipient = record
             key = recipient.key
             ctx = self._live.get(key) or self._resolve(key, message, recipient.type, ts)
-            fields = (next(self._gseq), ctx.ref, next(ctx.seq), ts, _SEND, message, context.sender, recipient,
-                      "", "", 0, "")  # fmt: skip
-            self._submit(_new_event(CapturedEvent, fields))
+            self._event(ctx, ts, _SEND, message, context.sender, recipient)
             ctx.activity[recipient.type] = ts
         elif op is RESPONSE:
             _, ts, message, sender, recipient = record
             ctx = self._live.get(sender.key) or self._attribution.lookup(sender.key)
-            fields = (next(self._gseq), ctx.ref, next(ctx.seq), ts, _RESPONSE, message, sender, recipient,
-                      "", "", 0, "")  # fmt: skip
-            self._submit(_new_event(CapturedEvent, fields))
+            self._event(ctx, ts, _RESPONSE, message, sender, recipient)
         elif op is LOG:
             self._log_event(*record[1:])
         elif op is EMIT:
