@@ -52,7 +52,7 @@ class AuditPipeline:
     ) -> None:
         self._processors = list(processors)
         self._settings = settings
-        self._state = state = PipelineState()
+        state = PipelineState()
         # Aliases: submit runs once per event.
         self._queue, self._overflow, self._ready = state.queue, state.overflow, state.ready
         self._max = settings.queue_max_events

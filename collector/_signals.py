@@ -96,13 +96,12 @@ def _wake_loop_on_signal() -> Callable[[], None]:
     reader.setblocking(False)
     writer.setblocking(False)
     try:
-        earlier = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        earlier: int | None = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
     except ValueError:  # not the main thread: no handler can be installed from here anyway
-        reader.close()
-        writer.close()
-        return lambda: None
+        earlier = None
     if earlier != -1:
-        signal.set_wakeup_fd(earlier)
+        if earlier is not None:
+            signal.set_wakeup_fd(earlier)
         reader.close()
         writer.close()
         return lambda: None
