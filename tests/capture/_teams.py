@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.base import TaskResult
 from autogen_agentchat.conditions import HandoffTermination, MaxMessageTermination, TextMentionTermination
 from autogen_agentchat.teams import DiGraphBuilder, GraphFlow, RoundRobinGroupChat, SelectorGroupChat, Swarm
-from autogen_core import FunctionCall, SingleThreadedAgentRuntime
+from autogen_core import (
+    FunctionCall,
+    MessageContext,
+    RoutedAgent,
+    SingleThreadedAgentRuntime,
+    TopicId,
+    default_subscription,
+    message_handler,
+)
 from autogen_core.models import CreateResult, RequestUsage
 from autogen_core.tools import FunctionTool
 
@@ -91,3 +100,28 @@ async def run_in_task(
         result = await team.run(task=text)  # type: ignore[attr-defined]
         task.record_result(result)
     return task.correlation_id, result
+
+
+@dataclass
+class Job:
+    text: str
+
+
+@default_subscription
+class Worker(RoutedAgent):
+    """A plain Core agent: each Job it gets is answered by a publish of its own ("done: ...")."""
+
+    def __init__(self) -> None:
+        super().__init__("core worker")
+
+    @message_handler
+    async def on_job(self, message: Job, ctx: MessageContext) -> None:
+        await self.publish_message(Job(f"done: {message.text}"), topic_id=TopicId("results", self.id.key))
+
+
+async def core_runtime(hook: AuditHook) -> SingleThreadedAgentRuntime:
+    """A started runtime with ``hook`` as its intervention handler and a Worker registered."""
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    await Worker.register(runtime, "worker", lambda: Worker())
+    runtime.start()
+    return runtime

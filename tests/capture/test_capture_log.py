@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
 
 from autogen_core import (
     AgentId,
     DefaultTopicId,
     MessageContext,
-    RoutedAgent,
-    SingleThreadedAgentRuntime,
     TopicId,
-    default_subscription,
-    message_handler,
 )
 
 from collector import AuditHook, AuditSettings, Store
@@ -22,23 +17,7 @@ from collector._attribution import Attribution, TaskContext
 from collector._capture_log import PUBLISH, REGISTER, RELEASE, CaptureLog
 from collector._events import CapturedEvent, TaskRef
 
-from ._teams import make_hook
-
-
-@dataclass
-class Step:
-    text: str
-
-
-@default_subscription
-class Echo(RoutedAgent):
-    def __init__(self) -> None:
-        super().__init__("echo")
-
-    @message_handler
-    async def on_step(self, message: Step, ctx: MessageContext) -> None:
-        if not message.text.startswith("echo"):
-            await self.publish_message(Step(f"echo {message.text}"), topic_id=DefaultTopicId(source=self.id.key))
+from ._teams import Job, core_runtime, make_hook
 
 
 async def test_a_key_reused_by_consecutive_tasks_is_attributed_as_of_capture_time(
@@ -47,13 +26,11 @@ async def test_a_key_reused_by_consecutive_tasks_is_attributed_as_of_capture_tim
     # The sink's worker does not drain until aclose: every record is replayed after both tasks
     # (and their registrations) are over. Attributing at drain time would put everything on one.
     hook = make_hook(store, redactor, snapshot_interval_s=3600, batch_interval_s=3600)
-    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
-    await Echo.register(runtime, "echo", lambda: Echo())
-    runtime.start()
+    runtime = await core_runtime(hook)
     correlations = []
     for tenant in ("acme", "globex", "acme"):
         async with hook.core_task("job-1", tenant_id=tenant) as task:
-            await runtime.publish_message(Step(f"for {tenant}"), DefaultTopicId(source="job-1"))
+            await runtime.publish_message(Job(f"for {tenant}"), DefaultTopicId(source="job-1"))
             await runtime.stop_when_idle()
             runtime.start()
         correlations.append((task.correlation_id, tenant))
@@ -74,7 +51,7 @@ async def test_a_key_reused_by_consecutive_tasks_is_attributed_as_of_capture_tim
         assert [e[1] for e in events] == list(range(1, len(events) + 1))  # gapless, in capture order
         kinds = [e[2] for e in events]
         assert kinds[0] == "task_start" and kinds[-1] == "task_unfinished"
-        assert kinds.count("publish") == 2  # the step and its echo, nothing of the other tasks
+        assert kinds.count("publish") == 2  # the job and the worker's answer, nothing of the other tasks
         assert all(f"for {tenant}" in e[3] for e in events if e[2] == "publish"), events
 
 
@@ -110,12 +87,10 @@ async def test_a_log_past_its_bound_is_replayed_by_the_logs_thread_when_the_work
 ) -> None:
     hook = make_hook(store, redactor, snapshot_interval_s=3600, batch_interval_s=3600)
     hook._log.soft_max = 5  # the sink's worker is held: without the log's thread it would only grow
-    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
-    await Echo.register(runtime, "echo", lambda: Echo())
-    runtime.start()
+    runtime = await core_runtime(hook)
     async with hook.core_task("job-2", tenant_id="initech"):
         for i in range(20):
-            await runtime.publish_message(Step(f"n{i}"), DefaultTopicId(source="job-2"))
+            await runtime.publish_message(Job(f"n{i}"), DefaultTopicId(source="job-2"))
         await runtime.stop_when_idle()
         runtime.start()
         for _ in range(100):
@@ -143,11 +118,9 @@ async def test_a_subclass_override_of_a_handler_runs_and_super_still_captures() 
     sink = _ListSink()
     hook = _OverridingHook(sink, AuditSettings(capture_loggers=False, snapshot_interval_s=0.01))
     assert "on_publish" not in vars(hook) and "on_send" in vars(hook)  # only the non-overridden
-    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
-    await Echo.register(runtime, "echo", lambda: Echo())
-    runtime.start()
+    runtime = await core_runtime(hook)
     async with hook.core_task("job-4", tenant_id="acme"):
-        await runtime.publish_message(Step("ping"), DefaultTopicId(source="job-4"))
+        await runtime.publish_message(Job("ping"), DefaultTopicId(source="job-4"))
         await runtime.stop_when_idle()
     assert hook.flush(5)
     assert hook.seen == 2
@@ -178,11 +151,9 @@ class _ListSink:
 async def test_a_sink_without_a_feeder_hook_is_fed_by_the_hooks_own_thread() -> None:
     sink = _ListSink()
     hook = AuditHook(sink, AuditSettings(capture_loggers=False, snapshot_interval_s=0.01))
-    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
-    await Echo.register(runtime, "echo", lambda: Echo())
-    runtime.start()
+    runtime = await core_runtime(hook)
     async with hook.core_task("job-3", tenant_id="umbrella"):
-        await runtime.publish_message(Step("ping"), DefaultTopicId(source="job-3"))
+        await runtime.publish_message(Job("ping"), DefaultTopicId(source="job-3"))
         await runtime.stop_when_idle()
     for _ in range(200):  # the thread replays every 10 ms; nobody else does
         if len(sink.events) >= 4:
@@ -200,16 +171,14 @@ async def test_a_sink_without_a_feeder_hook_is_fed_by_the_hooks_own_thread() -> 
 async def test_after_aclose_the_runtime_goes_on_and_the_log_does_not_grow() -> None:
     sink = _ListSink()
     hook = AuditHook(sink, AuditSettings(capture_loggers=False, snapshot_interval_s=0.01))
-    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
-    await Echo.register(runtime, "echo", lambda: Echo())
-    runtime.start()
-    await runtime.publish_message(Step("before"), DefaultTopicId(source="job-5"))
+    runtime = await core_runtime(hook)
+    await runtime.publish_message(Job("before"), DefaultTopicId(source="job-5"))
     await runtime.stop_when_idle()
     assert await hook.aclose()
     recorded = len(sink.events)
     runtime.start()
     for i in range(10):
-        await runtime.publish_message(Step(f"after {i}"), DefaultTopicId(source="job-5"))
+        await runtime.publish_message(Job(f"after {i}"), DefaultTopicId(source="job-5"))
     await runtime.stop_when_idle()
     assert recorded == 2 and len(sink.events) == recorded
     assert len(hook._log) == 0

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 import pytest
 from autogen_core import (
     AgentId,
     DefaultTopicId,
-    MessageContext,
-    RoutedAgent,
     SingleThreadedAgentRuntime,
-    TopicId,
-    default_subscription,
-    message_handler,
 )
 
 from collector import Store
 
-from ._teams import TEAM_BUILDERS, make_hook, run_in_task
+from ._teams import TEAM_BUILDERS, Job, core_runtime, make_hook, run_in_task
 
 
 def _rows(store: Store, sql: str, **params: object) -> list[dict[str, object]]:
@@ -105,26 +99,9 @@ async def test_custom_events_and_metadata_attribution(store: Store, redactor: ob
     assert t["status"] == "normal" and int(t["message_count"]) > 0  # type: ignore[call-overload]
 
 
-@dataclass
-class Job:
-    text: str
-
-
-@default_subscription
-class Worker(RoutedAgent):
-    def __init__(self) -> None:
-        super().__init__("core worker")
-
-    @message_handler
-    async def on_job(self, message: Job, ctx: MessageContext) -> None:
-        await self.publish_message(Job(f"done: {message.text}"), topic_id=TopicId("results", self.id.key))
-
-
 async def test_plain_core_agents_by_source_convention_and_core_task(store: Store, redactor: object) -> None:
     hook = make_hook(store, redactor)
-    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
-    await Worker.register(runtime, "worker", lambda: Worker())
-    runtime.start()
+    runtime = await core_runtime(hook)
     # Convention: TopicId('default', 'tenant-123') attributes to tenant 'tenant-123'.
     await runtime.publish_message(Job("convention job"), DefaultTopicId(source="tenant-123"))
     # Explicit: core_task keyed by topic source / agent key.
