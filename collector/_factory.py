@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
+from ._gc_freeze import freeze_loaded_objects
 from ._pipeline import AuditPipeline
 from ._processors import default_processors
 from ._records import RecordBuilder, RedactorLike
@@ -32,12 +33,15 @@ def build_pipeline(
 
         redactor = Redactor()
     store = store or Store.open(settings.store_dsn)
-    return AuditPipeline(
+    pipeline = AuditPipeline(
         exporter=ClickHouseExporter(store),
         builder=RecordBuilder(settings, redactor, new_id_prefix()),
         settings=settings,
         processors=default_processors(settings, store),
     )
+    if settings.gc_freeze:
+        freeze_loaded_objects()  # after everything long-lived is loaded: models, store client, pipeline
+    return pipeline
 
 
 def build_sink(settings: AuditSettings) -> EventSink:

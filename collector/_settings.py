@@ -38,6 +38,15 @@ class AuditSettings(BaseSettings):
         description="How often the pipeline turns captured message objects into JSON text (off the dispatch "
         "loop): objects held longer are scanned by Python's garbage collector, which costs the app.",
     )
+    gc_freeze: bool = Field(
+        default=True,
+        description="Once the in-process pipeline has loaded its redaction models and store client, run one full "
+        "garbage collection and move every object then alive out of the collector's full scans (gc.freeze): "
+        "otherwise each full collection of the app rescans those ~150k long-lived objects (130 ms instead of "
+        "27 ms on the development VM). Frozen objects are still freed by reference counting; only cycles "
+        "among them are never collected. Applied once per process; remote mode loads no models and never "
+        "freezes.",
+    )
     max_field_chars: int = Field(
         default=32_768,
         ge=64,
