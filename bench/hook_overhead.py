@@ -2,12 +2,18 @@
 
 Configurations, interleaved round by round (a fresh runtime per batch of concurrent teams):
   none        no intervention handler
-  capture     our hook; the pipeline worker held off until the timed section ends (hook + queue cost)
+  capture     our hook + its capture log; the whole pipeline (attribution replay, JSON snapshots,
+              redaction, insert) held off until the timed section ends: hook + queue cost
+  snapshot    as capture, but with the snapshot stage running concurrently as in production (the
+              capture log replayed and payloads turned into JSON text every 20 ms); redaction and
+              insert after the timed section
   total       our hook with the in-process pipeline redacting and writing to chdb concurrently
   otel        AutoGen's built-in runtime tracing: BatchSpanProcessor + OTLP/HTTP exporter to a local receiver
   naive       a handler that logs every message inline as JSON
 
-Prints per configuration the median wall time and its ratio to `none`, then the time spent inside
+Prints per configuration the median wall time and its ratio to `none`, the full garbage
+collections that fell inside its timed sections (each rescans every object of the process, so
+one that lands in a sample moves it by far more than the effects measured), then the time spent inside
 our handler per call (median, p99) from an instrumented run, and the events accepted vs written.
 The per-call time is given two ways: the whole call (coroutine creation included) and the body
 (the handler's own code), each next to an empty handler timed the same way.
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -78,9 +85,9 @@ class TimedHandler(DefaultInterventionHandler):
 
     ``samples``: the whole call: looking the handler up on the instance, creating its coroutine
     and running it. ``bodies``: only the handler's own code, from its first instruction to its
-    return: the coroutine is created first, then stepped once with ``send(None)`` (neither
-    handler here ever suspends, so one step runs it to its end). Both include the timer's own
-    cost, the same for our hook and for the empty handler.
+    return: the coroutine is created first, then awaited, as the runtime awaits it (a coroutine
+    that returns without suspending hands its value back without raising StopIteration). Both
+    include the timer's own cost, the same for our hook and for the empty handler.
     """
 
     def __init__(self, inner: Any) -> None:
@@ -88,28 +95,24 @@ class TimedHandler(DefaultInterventionHandler):
         self.samples: list[int] = []
         self.bodies: list[int] = []
 
-    def _timed(self, name: str, message: Any, kw: dict[str, Any]) -> Any:
+    async def _timed(self, name: str, message: Any, kw: dict[str, Any]) -> Any:
         t0 = time.perf_counter_ns()
         coro = getattr(self.inner, name)(message, **kw)
         t1 = time.perf_counter_ns()
-        try:
-            coro.send(None)
-        except StopIteration as done:
-            t2 = time.perf_counter_ns()
-            self.samples.append(t2 - t0)
-            self.bodies.append(t2 - t1)
-            return done.value
-        coro.close()
-        raise RuntimeError("a timed handler suspended; this harness times handlers that do not")
+        result = await coro
+        t2 = time.perf_counter_ns()
+        self.samples.append(t2 - t0)
+        self.bodies.append(t2 - t1)
+        return result
 
     async def on_send(self, message: Any, **kw: Any) -> Any:
-        return self._timed("on_send", message, kw)
+        return await self._timed("on_send", message, kw)
 
     async def on_publish(self, message: Any, **kw: Any) -> Any:
-        return self._timed("on_publish", message, kw)
+        return await self._timed("on_publish", message, kw)
 
     async def on_response(self, message: Any, **kw: Any) -> Any:
-        return self._timed("on_response", message, kw)
+        return await self._timed("on_response", message, kw)
 
 
 async def workload(make_runtime: Callable[[], SingleThreadedAgentRuntime], hook: AuditHook | None, teams: int,
@@ -175,12 +178,33 @@ def isolated_call_cost(hook: AuditHook, calls: int = 20_000) -> tuple[float, flo
     return statistics.median(samples) / 1000, samples[int(len(samples) * 0.99) - 1] / 1000
 
 
-def held_settings(dsn: str) -> AuditSettings:
-    """Settings that keep the pipeline from redacting or inserting until flushed: capture cost only
-    (the snapshot stage still runs, as in production)."""
+def held_settings(dsn: str, *, snapshot: bool = True) -> AuditSettings:
+    """Settings that keep the pipeline from redacting or inserting until flushed. With ``snapshot``
+    the snapshot stage still runs every 20 ms, as in production; without it nothing but the hook
+    and its capture log runs until the flush (the issue's "capture cost: hook + queue")."""
     return AuditSettings(
-        store_dsn=dsn, batch_interval_s=3600, batch_max_events=10**9, queue_max_events=10**7, capture_loggers=False
-    )
+        store_dsn=dsn, batch_interval_s=3600, batch_max_events=10**9, queue_max_events=10**7, capture_loggers=False,
+        snapshot_interval_s=0.02 if snapshot else 3600.0,
+    )  # fmt: skip
+
+
+class FullCollections:
+    """Counts the full (generation 2) garbage collections and the time spent in them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.count += 1
+            self.seconds += time.perf_counter() - self._start
 
 
 def rotated(names: list[str], round_index: int) -> list[str]:
@@ -218,7 +242,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--teams", type=int, default=8)
     parser.add_argument("--batches", type=int, default=4)
-    parser.add_argument("--configs", default="none,capture,total,otel,naive",
+    parser.add_argument("--configs", default="none,capture,snapshot,total,otel,naive",
                         help="configurations to time (none always is): spend the rounds on fewer")  # fmt: skip
     args = parser.parse_args()
 
@@ -233,19 +257,22 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="hook-bench-")
     store = Store.open(f"chdb://{tmp}/store")
     redactor = Redactor()
-    held = held_settings(store.dsn)
+    held = held_settings(store.dsn, snapshot=False)
+    snapshotting = held_settings(store.dsn)
     live = AuditSettings(store_dsn=store.dsn, capture_loggers=False)
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{port}/v1/traces")))
     naive = NaiveJsonLogger()
     capture_hook = AuditHook(build_pipeline(held, store=store, redactor=redactor), held)
+    snapshot_hook = AuditHook(build_pipeline(snapshotting, store=store, redactor=redactor), snapshotting)
     total_hook = AuditHook(build_pipeline(live, store=store, redactor=redactor), live)
-    timed_hook = TimedHandler(AuditHook(build_pipeline(held, store=store, redactor=redactor), held))
+    timed_hook = TimedHandler(AuditHook(build_pipeline(snapshotting, store=store, redactor=redactor), snapshotting))
     timed_empty = TimedHandler(DefaultInterventionHandler())
 
     configs: dict[str, tuple[Callable[[], SingleThreadedAgentRuntime], AuditHook | None]] = {
         "none": (lambda: SingleThreadedAgentRuntime(), None),
         "capture": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[capture_hook]), capture_hook),
+        "snapshot": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[snapshot_hook]), snapshot_hook),
         "total": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[total_hook]), total_hook),
         "otel": (lambda: SingleThreadedAgentRuntime(tracer_provider=provider), None),
         "naive": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[naive]), None),
@@ -254,17 +281,25 @@ def main() -> None:
     configs = {name: value for name, value in configs.items() if name in wanted}
     times: dict[str, list[float]] = {name: [] for name in configs}
     drain_s: list[float] = []
+    full = FullCollections()
+    gc_count = dict.fromkeys(configs, 0)
+    gc_seconds = dict.fromkeys(configs, 0.0)
     try:
         asyncio.run(workload(configs["none"][0], None, args.teams, 1))  # warm-up: imports, caches
         names = list(configs)
         for r in range(args.rounds):
             for name in rotated(names, r):
                 make_runtime, hook = configs[name]
+                count, seconds = full.count, full.seconds
                 times[name].append(asyncio.run(workload(make_runtime, hook, args.teams, args.batches)))
+                gc_count[name] += full.count - count
+                gc_seconds[name] += full.seconds - seconds
                 if name == "capture":
                     t = time.perf_counter()
                     capture_hook.flush(600)  # the pipeline drains after the timed section
                     drain_s.append(time.perf_counter() - t)
+                elif name == "snapshot":
+                    snapshot_hook.flush(600)  # untimed, as for total below
                 elif name == "total":
                     # Untimed: the backlog left after the timed section must not run during the next
                     # configuration's timed section (it would be charged to that configuration).
@@ -278,7 +313,7 @@ def main() -> None:
                                  args.teams, args.batches))  # fmt: skip
         timed_hook.inner.flush(600)
         iso_median, iso_p99 = isolated_call_cost(capture_hook)
-        for hook in (capture_hook, total_hook, timed_hook.inner):
+        for hook in (capture_hook, snapshot_hook, total_hook, timed_hook.inner):
             asyncio.run(hook.aclose(600))
     finally:
         provider.shutdown()
@@ -288,11 +323,12 @@ def main() -> None:
     runs = args.teams * args.batches
     print(f"workload: {runs} RoundRobinGroupChat runs per sample ({args.teams} concurrent x {args.batches} "
           f"fresh runtimes), {args.rounds} interleaved rounds")  # fmt: skip
-    print(f"{'config':<9} {'median s':>9} {'ratio':>7}   {'paired ratio (median, IQR)':>26}")
+    print(f"{'config':<9} {'median s':>9} {'ratio':>7}   {'paired ratio (median, IQR)':>26}   full GCs (ms)")
     for name, samples in times.items():
         median = statistics.median(samples)
         paired = paired_ratios(samples, times["none"])
-        print(f"{name:<9} {median:>9.3f} {median / base:>6.2f}x   {paired}")
+        print(f"{name:<9} {median:>9.3f} {median / base:>6.2f}x   {paired}   {gc_count[name]} "
+              f"({gc_seconds[name] * 1000:.0f})")  # fmt: skip
     for label, handler in (("our handler", timed_hook), ("an empty handler", timed_empty)):
         for what, raw in (("call", handler.samples), ("body", handler.bodies)):
             samples = sorted(raw)
@@ -301,7 +337,8 @@ def main() -> None:
                   f"p99 {p99 / 1000:.2f} us")  # fmt: skip
     print(f"our handler on a warm loop (isolated, 20000 calls): median {iso_median:.2f} us, p99 {iso_p99:.2f} us")
     print(f"capture drain after timed section: median {statistics.median(drain_s):.2f} s")
-    for label, hook in (("capture", capture_hook), ("total", total_hook), ("timed", timed_hook.inner)):
+    hooks = {"capture": capture_hook, "snapshot": snapshot_hook, "total": total_hook, "timed": timed_hook.inner}
+    for label, hook in hooks.items():
         s = hook.sink.stats()
         print(f"{label}: accepted={s.accepted} written={s.written} lost={s.lost}")
     _, rows = store.query("SELECT count(), uniqExact(event_id) FROM events")

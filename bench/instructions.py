@@ -9,7 +9,10 @@ wall-time figures of bench/hook_overhead.py and bench/remote_overhead.py.
 Configurations (each in its own process under callgrind; counting covers the timed workload only):
   none     no intervention handler
   empty    a handler that does nothing: AutoGen's own cost of having any handler
-  capture  our hook into the in-process pipeline, held (no redaction or insert), snapshot stage on
+  capture  our hook into the in-process pipeline, held: nothing but the hook and its capture log
+           runs in the timed section (the pipeline drains after it)
+  snapshot the same with the snapshot stage on (capture log replayed, payloads to JSON text every
+           20 ms), as in production
   remote   our hook shipping to a null receiver (the app-side cost of remote mode)
 
 Prints per configuration the instructions of the app's main thread (the dispatch loop) and of all
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ("none", "empty", "capture", "remote")
+CONFIGS = ("none", "empty", "capture", "snapshot", "remote")
 
 
 def child(config: str, batches: int) -> None:
@@ -49,11 +52,11 @@ def child(config: str, batches: int) -> None:
     receiver = None
     if config == "empty":
         handler = DefaultInterventionHandler()
-    elif config == "capture":
+    elif config in ("capture", "snapshot"):
         from redaction import Redactor
 
         store = Store.open(f"chdb://{tempfile.mkdtemp(prefix='instr-bench-')}/store")
-        held = held_settings(store.dsn)
+        held = held_settings(store.dsn, snapshot=config == "snapshot")
         hook = handler = AuditHook(build_pipeline(held, store=store, redactor=Redactor()), held)
     elif config == "remote":
         port = free_port()

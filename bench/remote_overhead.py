@@ -13,7 +13,7 @@ Prints the median wall time per configuration and its ratio to `none` (target: r
 the app process's CPU time (all its threads) per configuration, then the remote hook's accepted /
 acknowledged / lost counts and the rows the sidecar stored.
 
-    python bench/remote_overhead.py [--rounds 5] [--teams 8] [--batches 4] [--pin]
+    python bench/remote_overhead.py [--rounds 5] [--teams 8] [--batches 4] [--pin] [--sidecar-nice N]
 """
 
 from __future__ import annotations
@@ -48,18 +48,26 @@ from hook_overhead import free_port, paired_ratios, rotated, workload  # noqa: E
 logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
 
 
-def pinned_to(cpus: set[int] | None) -> Callable[[], None] | None:
-    """A preexec_fn that pins a child (all its future threads) to ``cpus``; None leaves it free."""
-    if not cpus:
+def pinned_to(cpus: set[int] | None, nice: int = 0) -> Callable[[], None] | None:
+    """A preexec_fn that pins a child (all its future threads) to ``cpus`` and lowers its CPU
+    priority by ``nice``; None when there is nothing to do."""
+    if not cpus and not nice:
         return None
-    return lambda: os.sched_setaffinity(0, cpus)
+
+    def setup() -> None:
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+        if nice:
+            os.nice(nice)
+
+    return setup
 
 
-def start_sidecar(dsn: str, port: int, token: str, cpus: set[int] | None) -> subprocess.Popen[bytes]:
+def start_sidecar(dsn: str, port: int, token: str, cpus: set[int] | None, nice: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, AUDIT_INGEST_TOKEN=token, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         [sys.executable, "-m", "collector", "--dsn", dsn, "serve", "--ingest-only", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, preexec_fn=pinned_to(cpus),
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, preexec_fn=pinned_to(cpus, nice),
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -82,6 +90,11 @@ def main() -> None:
         help="pin the app to CPU 0 and the sidecar and OTLP receiver to the other CPUs, as a sidecar with its "
         "own CPU budget would run; without it all processes share every core",
     )  # fmt: skip
+    parser.add_argument(
+        "--sidecar-nice", type=int, default=0, metavar="N",
+        help="run the sidecar N steps of CPU priority below the app (nice), as a sidecar container with a "
+        "smaller CPU weight than the app's would run: its redaction then waits for cycles the app leaves",
+    )  # fmt: skip
     args = parser.parse_args()
     app_cpus: set[int] | None = None
     other_cpus: set[int] | None = None
@@ -103,7 +116,7 @@ def main() -> None:
     receiver = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "_otlp_sink.py"), str(otlp_port)], preexec_fn=pinned_to(other_cpus)
     )
-    sidecar = start_sidecar(dsn, sidecar_port, token, other_cpus)
+    sidecar = start_sidecar(dsn, sidecar_port, token, other_cpus, args.sidecar_nice)
     provider = TracerProvider()
     exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{otlp_port}/v1/traces")
     provider.add_span_processor(BatchSpanProcessor(exporter))
@@ -153,7 +166,8 @@ def main() -> None:
     print(f"workload: {runs} team runs per sample ({args.teams} concurrent x {args.batches} fresh runtimes), "
           f"{args.rounds} interleaved rounds; sidecar and OTLP receiver in their own processes"
           + (f", pinned to CPUs {sorted(other_cpus or ())}, the app to CPU {sorted(app_cpus or ())}" if args.pin
-             else ", all sharing every core"))  # fmt: skip
+             else ", all sharing every core")
+          + (f"; sidecar at nice {args.sidecar_nice}" if args.sidecar_nice else ""))  # fmt: skip
     cpu_base = statistics.median(cpu["none"])
     print(f"{'config':<8} {'wall s':>8} {'ratio':>7} {'paired ratio (median, IQR)':>27} {'app cpu s':>10} {'ratio':>7}")
     for name, samples in times.items():
