@@ -290,6 +290,10 @@ def main() -> None:
         for r in range(args.rounds):
             for name in rotated(names, r):
                 make_runtime, hook = configs[name]
+                # Every sample starts from the same collector state: otherwise the untimed flush
+                # after one configuration (redaction allocates heavily) runs the full collection
+                # that the previous samples made due, and the next sample is spared or charged it.
+                gc.collect()
                 count, seconds = full.count, full.seconds
                 times[name].append(asyncio.run(workload(make_runtime, hook, args.teams, args.batches)))
                 gc_count[name] += full.count - count

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import secrets
@@ -141,6 +142,7 @@ def main() -> None:
         for r in range(args.rounds):
             for name in rotated(names, r):
                 make_runtime, with_hook = configs[name]
+                gc.collect()  # every sample starts from the same collector state (see hook_overhead.py)
                 cpu_start = time.process_time()
                 detach = attach(with_hook._log_capture) if with_hook is not None else None
                 times[name].append(asyncio.run(workload(make_runtime, with_hook, args.teams, args.batches)))
