@@ -13,7 +13,8 @@ Configurations, interleaved round by round (a fresh runtime per batch of concurr
 
 Prints per configuration the median wall time and its ratio to `none`, the full garbage
 collections that fell inside its timed sections (each rescans every object of the process, so
-one that lands in a sample moves it by far more than the effects measured), then the time spent inside
+one that lands in a sample moves it by far more than the effects measured; every sample starts
+right after an untimed full collection), then the time spent inside
 our handler per call (median, p99) from an instrumented run, and the events accepted vs written.
 The per-call time is given two ways: the whole call (coroutine creation included) and the body
 (the handler's own code), each next to an empty handler timed the same way.
