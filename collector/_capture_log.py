@@ -124,7 +124,7 @@ class CaptureLog:
             ctx.activity[recipient.type] = ts
         elif op is RESPONSE:
             _, ts, message, sender, recipient = record
-            ctx = self._live.get(sender.key) or self._attribution.lookup(sender.key)
+            ctx = self._attribution.lookup(sender.key)
             self._event(ctx, ts, _RESPONSE, message, sender, recipient)
         elif op is LOG:
             self._log_event(*record[1:])
@@ -133,7 +133,7 @@ class CaptureLog:
             self._event(ctx, ts, kind, payload)
         elif op is ROUTED:
             _, ts, key, kind, payload, sender, recipient, topic_type, topic_source = record
-            ctx = self._live.get(key) or self._attribution.lookup(key)
+            ctx = self._attribution.lookup(key)
             self._event(ctx, ts, kind, payload, sender, recipient, topic_type, topic_source)
         elif op is REGISTER:
             self._attribution.adopt(record[1])

@@ -66,12 +66,7 @@ class AuditHook(DefaultInterventionHandler):
         self._append = self._log.append
         self._handler_errors = 0
         self.discarded_after_close = 0
-        self._closures = intervention_closures(self._append, self.count_error)
-        # The runtime calls these for every message: as instance attributes, it finds the closures
-        # directly (see _handlers). A subclass that overrides a handler keeps its override.
-        for name, handler in self._closures._asdict().items():
-            if getattr(type(self), name) is getattr(AuditHook, name):
-                self.__dict__[name] = handler
+        self._install_handlers(self._append)
         add_feeder = getattr(sink, "add_feeder", None)
         self._fed_by_sink = callable(add_feeder)
         if callable(add_feeder):
@@ -223,9 +218,15 @@ class AuditHook(DefaultInterventionHandler):
         handlers (and the anchors) count what they are given and let it go, instead of growing the
         log forever."""
         self._append = self._discard
-        self._closures = intervention_closures(self._discard, self.count_error)
+        self._install_handlers(self._discard)
+
+    def _install_handlers(self, append: Callable[[tuple[Any, ...]], None]) -> None:
+        """Handlers that append to ``append``. The runtime calls them for every message: as instance
+        attributes, it finds the closures directly (see _handlers). A subclass that overrides a
+        handler keeps its override, whose ``super()`` reaches ``self._closures``."""
+        self._closures = intervention_closures(append, self.count_error)
         for name, handler in self._closures._asdict().items():
-            if name in self.__dict__:
+            if getattr(type(self), name) is getattr(AuditHook, name):
                 self.__dict__[name] = handler
 
     def _discard(self, record: tuple[Any, ...]) -> None:
