@@ -6,7 +6,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ._serialize import JsonSnapshot, to_json_text
+from ._json_text import JsonSnapshot
+from ._serialize import to_json_text
 
 
 class EventKind(enum.StrEnum):

@@ -8,7 +8,8 @@ from typing import Any, NamedTuple, Protocol
 
 from ._describe import describe
 from ._events import CapturedEvent, EventRecord
-from ._serialize import JsonSnapshot, SerializeReport, clean_str, dumps_bounded, from_json_text, to_jsonable
+from ._json_text import JsonSnapshot
+from ._serialize import SerializeReport, clean_str, dumps_bounded, from_json_text, to_jsonable
 from ._settings import AuditSettings
 
 log = logging.getLogger("collector")

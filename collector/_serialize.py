@@ -11,12 +11,11 @@ import dataclasses
 import datetime as dt
 import enum
 import json
-import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import pydantic_core
+from ._json_text import fast_json_text
 
 _MARK = "…[truncated {n} chars]"
 
@@ -125,14 +124,10 @@ def _convert_container(obj: Any, depth: int, limit: int, report: SerializeReport
 
 
 def _fast_autogen_model(obj: Any, type_name: str, depth: int, limit: int, report: SerializeReport) -> Any:
-    text = _fast_json_text(obj)  # None for anything but AutoGen's own models, or odd ones
+    text = fast_json_text(obj)  # None for anything but AutoGen's own models, or odd ones
     if text is None:
         return None
     return from_json_text(text, max_depth=depth, max_chars=limit, report=report)
-
-
-def _unknown_placeholder(value: Any) -> dict[str, Any]:
-    return {"__placeholder__": "unknown-type", "type": type(value).__name__}
 
 
 def _bound(value: Any, depth: int, limit: int, report: SerializeReport) -> Any:
@@ -190,36 +185,12 @@ def dumps_bounded(value: Any, max_chars: int, report: SerializeReport) -> str:
     return text
 
 
-# -- JSON-text snapshots -----------------------------------------------------------------------
-# A payload held as Python objects keeps the whole message graph alive, and CPython's cyclic
-# garbage collector scans it again on every collection until the pipeline lets go of it: on an
-# agent workload that costs more wall time than the hook itself. Text is not tracked by the
-# collector, so the pipeline turns payloads into text promptly and redacts them later.
-_MAX_FAST_CHARS = 1_000_000
-# AutoGen's own message models have known field types (text, ids, usage, nested messages, images):
-# pydantic's Rust serializer dumps them ~8x faster than the walk above. User-defined content
-# (StructuredMessage[T]) may hold raw bytes, which the walk turns into placeholders, so it is excluded.
-_FAST_TEXT_MODULES = ("autogen_agentchat.", "autogen_core.")
-# Dict payloads the hook builds itself, whose values it knows; app-built ones (CustomEvent attrs)
-# can hold anything and take the walk.
-_OWN_PAYLOADS = frozenset({"TaskStart", "TaskResult", "TaskUnfinished", "TaskError", "LogRecord"})
-
-
-class JsonSnapshot:
-    """A payload already encoded as JSON text (raw, unredacted: it lives only in memory)."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
 def to_json_text(value: Any, *, max_depth: int, max_chars: int) -> str:
     """JSON text of any payload; never raises. AutoGen's own models go through pydantic's Rust
     serializer and the runtime's log events through the C encoder, tagged with their type; anything
     else (or anything odd) takes the bounded walk. Field bounds are applied again when the text is
     turned into a record (``from_json_text``)."""
-    text = _fast_json_text(value)
+    text = fast_json_text(value)
     if text is not None:
         return text
     report = SerializeReport()
@@ -228,86 +199,6 @@ def to_json_text(value: Any, *, max_depth: int, max_chars: int) -> str:
     except Exception as exc:  # noqa: BLE001 - to_jsonable is total except for recursion limits
         jsonable = {"__placeholder__": "unserializable", "reason": type(exc).__name__}
     return json.dumps(jsonable, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _fast_json_text(value: Any) -> str | None:
-    cls = type(value)
-    if cls is dict:
-        return _fast_anchor_text(value) if value.get("__type__") in _OWN_PAYLOADS else None
-    route, prefix = _ROUTES.get(cls) or _route_of(cls)
-    text: str | None = None
-    try:
-        if route is _MODEL:
-            text = cls.__pydantic_serializer__.to_json(value, fallback=_unknown_placeholder).decode()
-        elif route is _LOG_EVENT:  # autogen_core.logging events keep their fields in .kwargs
-            kwargs = getattr(value, "kwargs", None)
-            if isinstance(kwargs, dict):
-                # JSON-ready data (an LLM call carries its whole prompt as OpenAI-style dicts), which
-                # pydantic_core encodes ~3.5x faster than the C json encoder. Valid UTF-8 bytes would
-                # become text (redacted like any text); binary bytes, lone surrogates and unknown
-                # objects raise, and the walk makes them placeholders.
-                text = pydantic_core.to_json(kwargs).decode()
-    except Exception:  # noqa: BLE001 - cycles, odd fields, invalid text: the walk handles them
-        return None
-    # Images (autogen_core.Image dumps as {"data": <base64>}) must become placeholders: the walk.
-    if text is None or len(text) > _MAX_FAST_CHARS or '{"data":"' in text or text[:1] != "{":
-        return None
-    return prefix + "}" if text == "{}" else prefix + "," + text[1:]
-
-
-# Which fast path a type takes, and the start of its tagged text, decided once per type:
-# snapshotting runs for every event, and the module and attribute checks cost as much as
-# serializing a small message.
-_MODEL, _LOG_EVENT, _WALK = "model", "log-event", "walk"
-_ROUTES: dict[type, tuple[str, str]] = {}
-_ROUTES_MAX = 4096  # generic models (StructuredMessage[T]) make new types; stay bounded
-
-
-def _route_of(cls: type) -> tuple[str, str]:
-    route = _WALK
-    if cls.__module__.startswith(_FAST_TEXT_MODULES):
-        serializer = getattr(cls, "__pydantic_serializer__", None)
-        if not callable(getattr(serializer, "to_json", None)) or not hasattr(cls, "model_dump_json"):
-            route = _LOG_EVENT
-        elif not cls.__name__.startswith("StructuredMessage"):
-            route = _MODEL
-    if len(_ROUTES) >= _ROUTES_MAX:
-        _ROUTES.clear()
-    entry = _ROUTES[cls] = (route, '{"__type__":' + json.dumps(cls.__name__))
-    return entry
-
-
-def _fast_anchor_text(value: dict[str, Any]) -> str | None:
-    """The hook's own payloads (task anchors, log lines): flat dicts of scalars, plus lists of
-    AutoGen's models (a TaskResult's messages), each dumped by pydantic and tagged with its type as
-    the walk tags it. Anything else inside (bytes, containers, app objects), a lone surrogate or a
-    NaN makes it give up: the walk's job."""
-    parts: list[str] = []
-    try:
-        for key, item in value.items():
-            if type(key) is not str:
-                return None
-            if type(item) in _SCALARS:
-                if type(item) is float and not math.isfinite(item):
-                    return None
-                encoded = pydantic_core.to_json(item).decode()
-            elif type(item) is list:
-                texts = [_fast_json_text(model) if type(model) not in _SCALARS else None for model in item]
-                if any(text is None for text in texts):
-                    return None
-                encoded = "[" + ",".join(texts) + "]"  # type: ignore[arg-type]  # None ruled out above
-            else:
-                return None  # bytes, nested containers, app objects: the walk's job
-            parts.append(pydantic_core.to_json(key).decode() + ":" + encoded)
-    except Exception:  # noqa: BLE001 - surrogates, unknown types, odd values: the walk decides
-        return None
-    text = "{" + ",".join(parts) + "}"
-    if len(text) > _MAX_FAST_CHARS or '{"data":"' in text:
-        return None
-    return text
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def from_json_text(text: str, *, max_depth: int, max_chars: int, report: SerializeReport) -> Any:

@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._events import CapturedEvent, EventKind, TaskRef
+from .._json_text import JsonSnapshot
 from .._records import agent_str
-from .._serialize import JsonSnapshot, to_json_text
+from .._serialize import to_json_text
 from ._errors import WireFormatError
 
 WIRE_VERSION = 1

@@ -105,8 +105,9 @@ def test_the_hooks_own_payloads_take_the_fast_path_with_the_walks_result() -> No
     from autogen_core import FunctionCall
     from autogen_core.models import RequestUsage
 
+    from collector._json_text import fast_json_text as _fast_json_text
     from collector._scope import result_payload
-    from collector._serialize import _fast_json_text, from_json_text, to_json_text
+    from collector._serialize import from_json_text, to_json_text
 
     messages = [
         TextMessage(content="call me at +1 415 555 0100", source="user"),
@@ -158,7 +159,7 @@ def test_fast_path_text_is_pydantics_own_dump_tagged_with_the_type() -> None:
     from autogen_core.logging import LLMCallEvent
     from pydantic import BaseModel
 
-    from collector._serialize import _fast_json_text
+    from collector._json_text import fast_json_text as _fast_json_text
 
     text = TextMessage(content="hi", source="a")
     for message in (
