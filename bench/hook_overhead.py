@@ -20,6 +20,9 @@ The per-call time is given two ways: the whole call (coroutine creation included
 (the handler's own code), each next to an empty handler timed the same way.
 
     python bench/hook_overhead.py [--rounds 7] [--teams 8] [--batches 4] [--configs none,capture]
+                                  [--samples-json PATH]
+
+``--samples-json`` also writes every sample, for bench/repeat.py to pool runs of fresh processes.
 """
 
 from __future__ import annotations
@@ -232,6 +235,12 @@ def paired_ratios(samples: list[float], baseline: list[float]) -> str:
     return text
 
 
+def write_samples(path: str | None, times: dict[str, list[float]], **extra: dict[str, list[float]]) -> None:
+    """Every sample of a run, per configuration in round order (bench/repeat.py pools runs)."""
+    if path:
+        Path(path).write_text(json.dumps({"times": times, **extra}))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -245,6 +254,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=4)
     parser.add_argument("--configs", default="none,capture,snapshot,total,otel,naive",
                         help="configurations to time (none always is): spend the rounds on fewer")  # fmt: skip
+    parser.add_argument("--samples-json", metavar="PATH", help="also write every sample here (for bench/repeat.py)")
     args = parser.parse_args()
 
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -324,6 +334,7 @@ def main() -> None:
         provider.shutdown()
         receiver.kill()
 
+    write_samples(args.samples_json, times)
     base = statistics.median(times["none"])
     runs = args.teams * args.batches
     print(f"workload: {runs} RoundRobinGroupChat runs per sample ({args.teams} concurrent x {args.batches} "

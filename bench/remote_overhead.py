@@ -14,6 +14,9 @@ the app process's CPU time (all its threads) per configuration, then the remote 
 acknowledged / lost counts and the rows the sidecar stored.
 
     python bench/remote_overhead.py [--rounds 5] [--teams 8] [--batches 4] [--pin] [--sidecar-nice N]
+                                    [--configs none,remote] [--samples-json PATH]
+
+``--samples-json`` also writes every sample, for bench/repeat.py to pool runs of fresh processes.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from collector import AuditHook, AuditSettings, Store  # noqa: E402
 from collector._log_capture import attach  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from hook_overhead import free_port, paired_ratios, rotated, workload  # noqa: E402 - the same workload as the in-process bench
+from hook_overhead import free_port, paired_ratios, rotated, workload, write_samples  # noqa: E402 - the same workload as the in-process bench
 
 logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
 
@@ -96,6 +99,9 @@ def main() -> None:
         help="run the sidecar N steps of CPU priority below the app (nice), as a sidecar container with a "
         "smaller CPU weight than the app's would run: its redaction then waits for cycles the app leaves",
     )  # fmt: skip
+    parser.add_argument("--configs", default="none,remote,otel,remote0",
+                        help="configurations to time (none always is): spend the rounds on fewer")  # fmt: skip
+    parser.add_argument("--samples-json", metavar="PATH", help="also write every sample here (for bench/repeat.py)")
     args = parser.parse_args()
     app_cpus: set[int] | None = None
     other_cpus: set[int] | None = None
@@ -134,6 +140,8 @@ def main() -> None:
         "otel": (lambda: SingleThreadedAgentRuntime(tracer_provider=provider), None),
         "remote0": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[null_hook]), null_hook),
     }
+    wanted = {"none", *args.configs.split(",")}
+    configs = {name: value for name, value in configs.items() if name in wanted}
     times: dict[str, list[float]] = {name: [] for name in configs}
     cpu: dict[str, list[float]] = {name: [] for name in configs}
     try:
@@ -163,6 +171,7 @@ def main() -> None:
         sidecar.send_signal(signal.SIGTERM)
         sidecar.wait(120)
 
+    write_samples(args.samples_json, times, cpu=cpu)
     base = statistics.median(times["none"])
     runs = args.teams * args.batches
     print(f"workload: {runs} team runs per sample ({args.teams} concurrent x {args.batches} fresh runtimes), "
