@@ -20,16 +20,20 @@ from dataclasses import dataclass
 
 import httpx
 
-from .._events import CapturedEvent, EventKind, TaskRef, snapshot_event
+from .._events import CapturedEvent, EventKind, TaskRef
 from .._retry import RetryPolicy
 from .._safe_log import log_failure
 from .._settings import AuditSettings
 from ._settings import SidecarSettings
-from ._wire import encode_batch, encode_event
+from ._wire import encode_batch_v2
+from ._wire_rows import encode_rows
 
 log = logging.getLogger("collector")
 
 INGEST_PATH = "/v1/audit/events"
+# Events per encoded run: small enough that a run stays under the fast path's size bound (see
+# _wire_rows) and a loss is counted per run's events, large enough to amortize the call.
+_RUN_MAX_EVENTS = 128
 # A 4xx other than these means the batch itself (or the token) is wrong: sending it again cannot help.
 _RETRYABLE_STATUS = frozenset({408, 425, 429})
 
@@ -63,8 +67,10 @@ class RemoteSink:
             max_s=max(self._sidecar.remote_retry_initial_s, self._sidecar.remote_retry_max_s),
         )
         self._queue: collections.deque[CapturedEvent] = collections.deque()
-        # Events whose payloads are already JSON text (see _snapshot), in capture order.
-        self._ready: collections.deque[CapturedEvent] = collections.deque()
+        # Runs of events already encoded as wire rows (see _snapshot), in capture order, each with
+        # the (task, seq) of its events, to count them lost if the sidecar never takes them.
+        self._ready: collections.deque[tuple[bytes, list[tuple[TaskRef, int]]]] = collections.deque()
+        self._ready_events = 0
         self._wake = threading.Event()
         self._cond = threading.Condition()
         self._flush_requested = 0
@@ -98,7 +104,7 @@ class RemoteSink:
     def submit(self, event: CapturedEvent) -> bool:
         """Enqueue one event. Never blocks, never raises; a full buffer records a counted loss."""
         queue = self._queue
-        if len(queue) + len(self._ready) >= self._max or self._stopping:
+        if len(queue) + self._ready_events >= self._max or self._stopping:
             self._record_loss(event.task, event.seq, 1)
             return False
         queue.append(event)
@@ -140,7 +146,7 @@ class RemoteSink:
             accepted=self._accepted,
             acknowledged=self._acknowledged,
             lost=self._lost,
-            queued=len(self._queue) + len(self._ready),
+            queued=len(self._queue) + self._ready_events,
             batches=self._batches,
             retries=self._retries,
             rejected_batches=self._rejected,
@@ -160,7 +166,7 @@ class RemoteSink:
                 generation = self._flush_requested
             try:
                 self._snapshot()
-                due = woke or self._stopping or len(self._ready) >= self._batch
+                due = woke or self._stopping or self._ready_events >= self._batch
                 if not due and time.monotonic() - last_ship < ship_every:
                     continue  # nothing shipped: a flush that raced past the wait is served next time
                 self._drain()
@@ -174,29 +180,45 @@ class RemoteSink:
                 return
 
     def _snapshot(self) -> None:
+        """Encode what the hook captured as wire rows now, so the message objects can be freed (held,
+        they would be rescanned by the app's garbage collector)."""
         for feed in self._feeders:
             feed()
-        depth, chars = self._settings.max_depth, self._settings.max_field_chars
-        queue, ready = self._queue, self._ready
+        depth, chars, prefix = self._settings.max_depth, self._settings.max_field_chars, self._prefix
+        queue, ready, popleft = self._queue, self._ready, self._queue.popleft
         while queue:  # this worker is the only consumer: order is kept
-            ready.append(snapshot_event(queue.popleft(), max_depth=depth, max_chars=chars))
+            run = [popleft() for _ in range(min(len(queue), _RUN_MAX_EVENTS))]
+            refs = [(e[1], e[2]) for e in run]
+            try:
+                encoded = encode_rows(run, [f"{prefix}-{e[0]:012x}" for e in run], max_depth=depth, max_chars=chars)
+            except Exception as exc:  # noqa: BLE001 - encode_rows never raises; if it did, count, never drop silently
+                log_failure(log, "collector: remote sink could not encode events (content withheld)", exc)
+                for task, seq in refs:
+                    self._record_loss(task, seq, 1)
+                continue
+            ready.append((encoded, refs))
+            self._ready_events += len(run)
 
     def _drain(self) -> None:
         self._snapshot()
         ready = self._ready
         while ready or self._lost_pending:
-            batch: list[CapturedEvent] = []
-            while ready and len(batch) < self._batch:
-                batch.append(ready.popleft())
-            if not self._ship(batch):
+            rows: list[bytes] = []
+            events: list[tuple[TaskRef, int]] = []
+            while ready and len(events) < self._batch:
+                encoded, refs = ready.popleft()
+                self._ready_events -= len(refs)
+                rows.append(encoded)
+                events.extend(refs)
+            if not self._ship(rows, events):
                 return  # refused or given up: pace the next attempt by the worker's interval
 
-    def _ship(self, batch: list[CapturedEvent]) -> bool:
-        depth, chars, prefix = self._settings.max_depth, self._settings.max_field_chars, self._prefix
-        wire = [encode_event(e, f"{prefix}-{e.gseq:012x}", max_depth=depth, max_chars=chars) for e in batch]
+    def _ship(self, rows: list[bytes], batch: list[tuple[TaskRef, int]]) -> bool:
         losses = self._loss_events()
-        wire.extend(encode_event(e, f"{prefix}-loss-{-e.gseq:x}", max_depth=4, max_chars=256) for e in losses)
-        body = encode_batch(wire)
+        if losses:
+            ids = [f"{self._prefix}-loss-{-e.gseq:x}" for e in losses]
+            rows.append(encode_rows(losses, ids, max_depth=4, max_chars=256))
+        body = encode_batch_v2(rows)
         if self._sidecar.remote_gzip:
             body = gzip.compress(body, compresslevel=1)
         if self._post(body):
@@ -204,8 +226,8 @@ class RemoteSink:
             self._batches += 1
             return True
         # Given up (stopping past the deadline, or the sidecar refused the batch for good).
-        for event in batch:
-            self._record_loss(event.task, event.seq, 1)
+        for task, seq in batch:
+            self._record_loss(task, seq, 1)
         for loss in losses:  # their counts are already in self._lost: re-queue without counting twice
             with self._lost_lock:
                 self._lost_pending.setdefault(loss.task, [0, loss.seq])[0] += int(loss.payload["lost"])

@@ -1,10 +1,18 @@
 """The JSON wire format between a remote hook and the sidecar's ingest route.
 
-A batch is ``{"v": 1, "events": [[id, tenant, correlation, user, team_id, team_type, seq, ts_ns,
-kind, payload, sender, recipient, topic_type, topic_source, duration_ns], ...]}``: positional
-arrays, because a batch carries thousands of events and keys would double its size. ``payload``
-is the jsonable value the app's serializer made (bounded by max_depth / max_field_chars); it
-is raw (unredacted) and only ever travels over loopback to the sidecar, which redacts it.
+Version 1: ``{"v": 1, "events": [[id, tenant, correlation, user, team_id, team_type, seq, ts_ns,
+kind, payload, sender, recipient, topic_type, topic_source, duration_ns], ...]}``, where
+``payload`` is the jsonable value the app's serializer made, tagged with ``__type__``.
+
+Version 2 (what the remote hook sends, see ``_wire_rows``): ``{"v": 2, "events": [[id, [tenant,
+correlation, user, team_id, team_type], seq, ts_ns, kind, type, payload, sender, recipient,
+topic_type, topic_source, duration_ns], ...]}``. When ``type`` is empty, ``payload`` is the JSON
+text of the payload; otherwise it is the fields of an AutoGen model or log event of that type,
+which the sidecar tags as version 1 did. Both versions decode to the same events.
+
+Positional arrays, because a batch carries thousands of events and keys would double its size.
+Payloads are raw (unredacted) and only ever travel over loopback to the sidecar, which redacts
+them and applies the field bounds.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ from .._json_text import JsonSnapshot
 from .._records import agent_str
 from .._serialize import to_json_text
 from ._errors import WireFormatError
+from ._wire_rows import TEXT_TAG, WIRE_V2
 
 WIRE_VERSION = 1
 _FIELDS = 15
+_FIELDS_V2 = 12
 _KINDS = {k.value: k for k in EventKind}
 _MAX_ID_CHARS = 256  # ids, tenants, agent names: anything longer is not one of ours
 # The C string encoder json.dumps uses for a str (ensure_ascii=False), without building an encoder
@@ -84,15 +94,46 @@ def encode_batch(events: Sequence[bytes]) -> bytes:
     return b'{"v":%d,"events":[' % WIRE_VERSION + b",".join(events) + b"]}"
 
 
+def encode_batch_v2(rows: Sequence[bytes]) -> bytes:
+    """A version 2 body from runs of rows made by ``encode_rows``."""
+    return b'{"v":%d,"events":[' % WIRE_V2 + b",".join(r for r in rows if r) + b"]}"
+
+
 def decode_batch(body: bytes) -> list[CapturedEvent]:
-    """Wire bytes -> CapturedEvents carrying their origin ids. Raises WireFormatError."""
+    """Wire bytes (version 1 or 2) -> CapturedEvents carrying their origin ids. Raises WireFormatError."""
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WireFormatError(f"body is not JSON ({type(exc).__name__})") from None
-    if not isinstance(doc, dict) or doc.get("v") != WIRE_VERSION or not isinstance(doc.get("events"), list):
-        raise WireFormatError(f"body is not a version {WIRE_VERSION} batch")
-    return [_decode_event(i, item) for i, item in enumerate(doc["events"])]
+    version = doc.get("v") if isinstance(doc, dict) else None
+    if version not in (WIRE_VERSION, WIRE_V2) or not isinstance(doc.get("events"), list):
+        raise WireFormatError(f"body is not a version {WIRE_VERSION} or {WIRE_V2} batch")
+    if version == WIRE_VERSION:
+        return [_decode_event(i, item) for i, item in enumerate(doc["events"])]
+    return [_decode_event(i, _v1_fields(i, item)) for i, item in enumerate(doc["events"])]
+
+
+def _v1_fields(index: int, item: Any) -> list[Any]:
+    """A version 2 row as the fields of a version 1 one."""
+    if not isinstance(item, list) or len(item) != _FIELDS_V2:
+        raise WireFormatError(f"event {index}: expected an array of {_FIELDS_V2} fields")
+    event_id, task, seq, ts_ns, kind, tag, payload, *rest = item
+    if not isinstance(task, list) or len(task) != 5:
+        raise WireFormatError(f"event {index}: expected the task as an array of 5 fields")
+    if not isinstance(tag, str) or len(tag) > _MAX_ID_CHARS:
+        raise WireFormatError(f"event {index}: the payload type is not a short string")
+    if tag == TEXT_TAG:
+        if not isinstance(payload, str):
+            raise WireFormatError(f"event {index}: an untyped payload must be JSON text")
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            raise WireFormatError(f"event {index}: the payload is not JSON text") from None
+    elif isinstance(payload, dict):
+        payload = {"__type__": tag, **payload}
+    else:  # a model that does not dump to an object: keep its value under its type
+        payload = {"__type__": tag, "value": payload}
+    return [event_id, *task, seq, ts_ns, kind, payload, *rest]
 
 
 def _decode_event(index: int, item: Any) -> CapturedEvent:

@@ -1,0 +1,111 @@
+"""Wire version 2 rows: a run of captured events encoded by one pydantic_core call.
+
+The remote hook's sender thread shares the app's GIL, so every Python-level step per event is
+paid by the app. Version 1 made each event's JSON text (one Rust call per payload), wrapped it in
+a Python-built array, then joined the arrays. Here the sender builds one tuple per event and hands
+the whole run to pydantic's Rust serializer at once; AutoGen's models are serialized as their
+fields, with their type name in a slot of its own, and the sidecar tags them as version 1 did.
+
+Any payload the one call cannot vouch for makes the run take the per-event route, where each
+payload gets exactly the JSON text version 1 would have sent (``to_json_text``: the fast path or
+the bounded walk, never an exception), carried as a string the sidecar parses. That route is
+taken for a whole run when the call raises (cycles, bytes, unknown objects, lone surrogates),
+when the output shows an image (``{"data": <base64>}``, which must become a placeholder) or is
+larger than one payload may be on the fast path; and always for payloads outside AutoGen's own
+models and log events (the hook's anchors, app-defined types).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pydantic_core
+
+from .._events import CapturedEvent, EventKind, TaskRef
+from .._json_text import LOG_EVENT, MAX_FAST_CHARS, MODEL, ROUTES, JsonSnapshot, route_of
+from .._records import agent_str
+from .._serialize import to_json_text
+
+__all__ = ["TEXT_TAG", "WIRE_V2", "encode_rows"]
+
+WIRE_V2 = 2
+# The type slot of a row whose payload slot is JSON text for the sidecar to parse as it is.
+TEXT_TAG = ""
+_IMAGE_MARK = b'{"data":"'
+# Keyed by identity: an enum member's hash and its .value are Python-level calls.
+_KIND_VALUE = {id(kind): kind.value for kind in EventKind}
+# A task's five fields and an agent's "type/key" are the same for every event of it, and a run
+# holds several events of each: kept per object, by identity (the object is held, so its id stays
+# its own), bounded.
+_TASKS: dict[int, tuple[TaskRef, tuple[str, str, str, str, str]]] = {}
+_AGENTS: dict[int, tuple[Any, str]] = {}
+_CACHE_MAX = 4096
+
+
+def encode_rows(events: Sequence[CapturedEvent], event_ids: Sequence[str], *, max_depth: int, max_chars: int) -> bytes:
+    """The events as comma-separated version 2 rows (no brackets), in order. Never raises."""
+    rows: list[list[Any]] = []
+    fast = False
+    for event, event_id in zip(events, event_ids, strict=True):
+        payload = event[5]
+        cls = type(payload)
+        route, _, tag = ROUTES.get(cls) or route_of(cls)
+        if route is MODEL:
+            fast = True
+        elif route is LOG_EVENT and type(kwargs := getattr(payload, "kwargs", None)) is dict:
+            payload, fast = kwargs, True
+        else:
+            tag = TEXT_TAG
+            payload = _text_of(payload, max_depth, max_chars)
+        task, sender, recipient = event[1], event[6], event[7]
+        rows.append([
+            event_id, _task_fields(task), event[2], event[3], _KIND_VALUE.get(id(event[4])) or str(event[4]), tag,
+            payload, sender if type(sender) is str else _agent(sender), recipient if type(recipient) is str
+            else _agent(recipient), event[8], event[9], event[10],
+        ])  # fmt: skip
+    if fast:
+        try:
+            out = pydantic_core.to_json(rows)
+        except Exception:  # noqa: BLE001 - anything odd in the run: every payload takes the per-event route
+            out = b""
+        if out and _IMAGE_MARK not in out and len(out) <= MAX_FAST_CHARS:
+            return out[1:-1]
+        for row, event in zip(rows, events, strict=True):
+            if row[5] != TEXT_TAG:
+                row[5], row[6] = TEXT_TAG, _text_of(event[5], max_depth, max_chars)
+    try:
+        return pydantic_core.to_json(rows)[1:-1]
+    except Exception:  # noqa: BLE001 - a lone surrogate in an id: the C encoder, made valid UTF-8
+        return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))[1:-1].encode("utf-8", "replace")
+
+
+def _text_of(payload: Any, max_depth: int, max_chars: int) -> str:
+    if isinstance(payload, JsonSnapshot):
+        return payload.text
+    return to_json_text(payload, max_depth=max_depth, max_chars=max_chars)
+
+
+def _task_fields(task: TaskRef) -> tuple[str, str, str, str, str]:
+    hit = _TASKS.get(id(task))
+    if hit is not None and hit[0] is task:
+        return hit[1]
+    fields = (task.tenant_id, task.correlation_id, task.user_id, task.team_id, task.team_type)
+    _remember(_TASKS, task, fields)
+    return fields
+
+
+def _agent(agent: Any) -> str:
+    hit = _AGENTS.get(id(agent))
+    if hit is not None and hit[0] is agent:
+        return hit[1]
+    text = agent_str(agent)
+    _remember(_AGENTS, agent, text)
+    return text
+
+
+def _remember(cache: dict[int, tuple[Any, Any]], obj: Any, value: Any) -> None:
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+    cache[id(obj)] = (obj, value)
