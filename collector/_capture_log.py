@@ -26,6 +26,7 @@ from typing import Any
 
 from ._attribution import Attribution, TaskContext, metadata_ref
 from ._events import CapturedEvent, EventKind, TaskRef
+from ._log_capture import classify
 from ._safe_log import log_failure
 from ._scope import result_payload
 
@@ -127,7 +128,11 @@ class CaptureLog:
             ctx = self._attribution.lookup(sender.key)
             self._event(ctx, ts, _RESPONSE, message, sender, recipient)
         elif op is LOG:
-            self._log_event(*record[1:])
+            _, ts, logger_name, level, message, args, agent, standalone = record
+            classified = classify(logger_name, level, message, args, agent)
+            if classified is not None:
+                kind, agent_name, payload = classified
+                self._log_event(ts, kind, agent_name, payload, standalone)
         elif op is EMIT:
             _, ts, ctx, kind, payload = record
             self._event(ctx, ts, kind, payload)

@@ -178,9 +178,10 @@ class AuditHook(DefaultInterventionHandler):
         except Exception:  # noqa: BLE001 - auditing must never break delivery
             self._handler_errors += 1
 
-    def _on_log_event(self, kind: EventKind, agent: str, payload: Any) -> None:
+    def _on_log_event(self, logger_name: str, level: int, message: Any, args: tuple[Any, ...], agent: Any) -> None:
         # A standalone agent.run() has no runtime: its context var is readable only here, inline.
-        self._append((_LOG, _now(), kind, agent, payload, None if agent else standalone_task.get()))
+        standalone = None if agent is not None else standalone_task.get()
+        self._append((_LOG, _now(), logger_name, level, message, args, agent, standalone))
 
     def count_error(self) -> None:
         """Count a capture that failed outside the hook (an audited runtime's own recording)."""

@@ -37,7 +37,12 @@ _KIND_BY_TYPE = {
 # The runtime's per-message MessageEvent repeats what the intervention handler already saw.
 _SKIPPED_TYPES = frozenset({"MessageEvent"})
 
-Sink = Callable[[EventKind, str, Any], None]
+# What a tapped call hands on: (logger name, level, the logged object, its args, the AgentId whose
+# handler is running or None). Classifying it and formatting the agent wait for the replay.
+Sink = Callable[[str, int, Any, tuple[Any, ...], Any], None]
+# The context variable behind MessageHandlerContext.agent_id(), read with a default: the public
+# call raises (and chains) a RuntimeError outside a handler, and costs a classmethod call inside one.
+_HANDLER_AGENT: Any = getattr(MessageHandlerContext, "_MESSAGE_HANDLER_CONTEXT", None)
 
 
 def current_agent() -> str:
@@ -48,8 +53,16 @@ def current_agent() -> str:
         return ""
 
 
+def _handler_agent() -> Any:
+    if _HANDLER_AGENT is not None:
+        return _HANDLER_AGENT.get(None)
+    agent = current_agent()  # an autogen-core without that variable: the public call
+    return agent or None
+
+
 class EventLogCapture:
-    """Turns an event logger call into a captured event. It never raises."""
+    """Hands an event logger call to the sink with the running agent, and nothing more: it runs on
+    the dispatch loop, inline in the agent's code. It never raises."""
 
     def __init__(self, sink: Sink) -> None:
         self._sink = sink
@@ -57,21 +70,30 @@ class EventLogCapture:
 
     def capture(self, logger_name: str, level: int, message: Any, args: tuple[Any, ...]) -> None:
         try:
-            type_name = type(message).__name__
-            if type_name in _SKIPPED_TYPES:
-                return
-            kind = _KIND_BY_TYPE.get(type_name)
-            if kind is None:
-                from_agentchat = logger_name.startswith(AGENTCHAT_EVENTS)
-                kind = EventKind.AGENTCHAT_EVENT if from_agentchat else EventKind.RUNTIME_EVENT
-            payload: Any = message
-            if isinstance(message, str):
-                text = message % args if args else message
-                payload = {"__type__": "LogRecord", "level": logging.getLevelName(level), "message": text}
-            agent = current_agent() or _agent_from_event(message)
-            self._sink(kind, agent, payload)
+            self._sink(logger_name, level, message, args, _handler_agent())
         except Exception:  # noqa: BLE001 - logging must never break the agent that logged
             self.errors += 1
+
+
+def classify(
+    logger_name: str, level: int, message: Any, args: tuple[Any, ...], agent: Any
+) -> tuple[EventKind, str, Any] | None:
+    """(kind, 'type/key' of the agent, payload) of a captured logger call, or None for one that is
+    not stored (the runtime's per-message MessageEvent). Runs in the replay, off the dispatch loop."""
+    type_name = type(message).__name__
+    if type_name in _SKIPPED_TYPES:
+        return None
+    kind = _KIND_BY_TYPE.get(type_name)
+    if kind is None:
+        kind = EventKind.AGENTCHAT_EVENT if logger_name.startswith(AGENTCHAT_EVENTS) else EventKind.RUNTIME_EVENT
+    payload: Any = message
+    if isinstance(message, str):
+        try:
+            text = message % args if args else message
+        except Exception:  # noqa: BLE001 - a bad format string is the app's bug, not a reason to lose the event
+            text = message
+        payload = {"__type__": "LogRecord", "level": logging.getLevelName(level), "message": text}
+    return kind, str(agent) if agent is not None else _agent_from_event(message), payload
 
 
 def _agent_from_event(message: Any) -> str:
@@ -94,10 +116,21 @@ def _tap(logger: logging.Logger, method: str, level: int) -> Callable[..., None]
     logged = getattr(logging.Logger, method)  # the class method: logs exactly as the app configured
     name = logger.name
 
+    # Logger's own cache of isEnabledFor(level), cleared in place whenever levels change. Most
+    # calls are the runtime's MessageEvent at INFO, which apps rarely enable: when the cache
+    # already says the level is off, there is nothing to log and the call ends here. (The tap
+    # runs inline in the agent's code, on every message; this halves what it costs there.)
+    enabled = getattr(logger, "_cache", None)
+    if not isinstance(enabled, dict):
+        enabled = {}
+
     def tapped(msg: Any, *args: Any, **kwargs: Any) -> None:
-        if type(msg) is not MessageEvent:  # most calls: skipped without a call per capture
-            for capture in _CAPTURES:
-                capture.capture(name, level, msg, args)
+        if type(msg) is MessageEvent:  # not stored (the intervention handler saw the message)
+            if enabled.get(level) is not False:
+                logged(logger, msg, *args, **kwargs)
+            return
+        for capture in _CAPTURES:
+            capture.capture(name, level, msg, args)
         logged(logger, msg, *args, **kwargs)
 
     return tapped

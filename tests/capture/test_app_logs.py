@@ -67,3 +67,59 @@ def test_content_free_filter_keeps_the_kind_and_drops_the_content(
     assert SECRET not in out
     assert "Sending message of type TextMessage to x [content withheld by autogen-audit]" in out
     assert "unrelated app line" in out
+
+
+def test_the_tap_still_logs_message_events_once_the_app_enables_them(
+    app_log: tuple[io.StringIO, logging.Handler],
+) -> None:
+    # The tap ends a MessageEvent call early while the logger's own cache says INFO is off; a level
+    # change clears that cache, so the next call must reach the app's handler again.
+    from autogen_core.logging import DeliveryStage, MessageEvent, MessageKind
+
+    from collector._log_capture import EventLogCapture, attach
+
+    stream, _ = app_log
+    seen: list[object] = []
+    detach = attach(EventLogCapture(lambda *call: seen.append(call[2])))
+    events = logging.getLogger("autogen_core.events")
+    old = events.level
+
+    def message_event(text: str) -> MessageEvent:
+        kind, stage = MessageKind.DIRECT, DeliveryStage.SEND
+        return MessageEvent(payload=text, sender=None, receiver=None, kind=kind, delivery_stage=stage)
+
+    try:
+        events.info(message_event("first, while INFO is off"))
+        events.info(message_event("second, while INFO is off"))
+        events.setLevel(logging.INFO)
+        events.info(message_event("third, INFO on"))
+        events.setLevel(logging.WARNING)
+        events.info(message_event("fourth, off again"))
+        events.warning("a warning %s", "with args")
+    finally:
+        events.setLevel(old)
+        detach()
+    # Only the third was enabled; it reaches the app (its content withheld if our filter is on).
+    assert stream.getvalue().count("MessageEvent") == 1
+    assert seen == ["a warning %s"]  # MessageEvents are not captured; other calls are, args kept raw
+
+
+def test_a_captured_call_is_classified_in_the_replay_and_a_bad_format_loses_nothing() -> None:
+    from autogen_core import AgentId
+    from autogen_core.logging import ToolCallEvent
+
+    from collector import EventKind
+    from collector._log_capture import classify
+
+    tool = ToolCallEvent(tool_name="lookup", arguments={"q": 1}, result="ok")
+    agent = AgentId("support", "team-1")
+    assert classify("autogen_core.events", logging.INFO, tool, (), agent) == (
+        EventKind.TOOL_CALL,
+        "support/team-1",
+        tool,
+    )
+    kind, who, payload = classify("autogen_core.events", logging.WARNING, "%d apples", ("many",), None)  # type: ignore[misc]
+    assert (kind, who) == (EventKind.RUNTIME_EVENT, "")
+    assert payload == {"__type__": "LogRecord", "level": "WARNING", "message": "%d apples"}
+    kind, _, payload = classify("autogen_agentchat.events", logging.DEBUG, "n=%s", (3,), agent)  # type: ignore[misc]
+    assert kind == EventKind.AGENTCHAT_EVENT and payload["message"] == "n=3"
