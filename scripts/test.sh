@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS=""
 .venv/bin/ruff check .
-.venv/bin/ruff format --check collector redaction audit_ui
+.venv/bin/ruff format --check collector redaction audit_ui tests bench
 .venv/bin/mypy
 .venv/bin/python -m pytest -q "$@"

@@ -90,9 +90,7 @@ def test_redaction_structured_field_by_field(pattern_redactor: Redactor) -> None
     assert "abc123" not in json.dumps(out.value)
 
 
-def test_redaction_fail_closed_stores_no_raw_text(
-    pattern_redactor: Redactor, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_redaction_fail_closed_stores_no_raw_text(pattern_redactor: Redactor, monkeypatch: pytest.MonkeyPatch) -> None:
     raw = "my card 4111 1111 1111 1111 and jane@corp.io UNIQUE-MARKER"
 
     def boom(*_a: object, **_k: object) -> object:

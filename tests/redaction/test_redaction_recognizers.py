@@ -65,9 +65,7 @@ FALSE = [
 
 
 @pytest.mark.parametrize(("entity", "text"), TRUE)
-def test_redaction_true_positive(
-    pattern_redactor: Redactor, redactor: Redactor, entity: str, text: str
-) -> None:
+def test_redaction_true_positive(pattern_redactor: Redactor, redactor: Redactor, entity: str, text: str) -> None:
     r = redactor if entity in {"PERSON", "LOCATION"} else pattern_redactor
     out = r.redact_text(text)
     assert out.status == "ok"

@@ -40,8 +40,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
     store = Store.open(f"chdb://{tmp_path_factory.mktemp('schemadoc')}")
     try:
         _, rows = store.query(
-            "SELECT table, name, type FROM system.columns WHERE database = currentDatabase() "
-            "ORDER BY table, position"
+            "SELECT table, name, type FROM system.columns WHERE database = currentDatabase() ORDER BY table, position"
         )
     finally:
         store.close()

@@ -39,8 +39,7 @@ def test_task_summary_counts_latest_version_of_each_task(seeded: Seeded) -> None
     s = seeded.summary
     tasks, abnormal, running, prompt = one(
         seeded,
-        "SELECT sum(tasks), sum(abnormal_tasks), sum(running_tasks), sum(prompt_tokens) "
-        "FROM v_task_summary_daily",
+        "SELECT sum(tasks), sum(abnormal_tasks), sum(running_tasks), sum(prompt_tokens) FROM v_task_summary_daily",
     )
     # Each finished task has two versions: counting without FINAL would double them.
     assert (tasks, abnormal, running) == (s.tasks, s.abnormal_tasks, s.running_tasks)
