@@ -44,7 +44,6 @@ import httpx  # noqa: E402 - after the path set-up above, like bench/hook_overhe
 from autogen_core import SingleThreadedAgentRuntime  # noqa: E402
 
 from collector import AuditHook, AuditSettings, Store  # noqa: E402
-from collector._log_capture import attach  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from hook_overhead import free_port, paired_ratios, rotated, workload, write_samples  # noqa: E402 - the same workload as the in-process bench
@@ -129,7 +128,7 @@ def main() -> None:
     provider.add_span_processor(BatchSpanProcessor(exporter))
     settings = AuditSettings(sidecar_url=f"http://127.0.0.1:{sidecar_port}", ingest_token=token)  # type: ignore[arg-type]
     # Log capture attaches to the global autogen loggers; attach it only while its config runs
-    # (below), so no configuration pays for another's hook.
+    # (workload() does), so no configuration pays for another's hook.
     hook = AuditHook.from_env(sidecar_url=settings.sidecar_url, ingest_token=token, capture_loggers=False)
     null_url = f"http://127.0.0.1:{otlp_port}"  # the OTLP sink answers 200 to any POST
     null_hook = AuditHook.from_env(sidecar_url=null_url, ingest_token=token, capture_loggers=False)
@@ -152,11 +151,9 @@ def main() -> None:
                 make_runtime, with_hook = configs[name]
                 gc.collect()  # every sample starts from the same collector state (see hook_overhead.py)
                 cpu_start = time.process_time()
-                detach = attach(with_hook._log_capture) if with_hook is not None else None
+                # workload() taps the event loggers for this hook only while it runs.
                 times[name].append(asyncio.run(workload(make_runtime, with_hook, args.teams, args.batches)))
                 # Drain this configuration's exporter inside its CPU sample, outside its wall time.
-                if detach is not None:
-                    detach()
                 if with_hook is not None:
                     with_hook.flush(600)
                 if name == "otel":

@@ -137,7 +137,11 @@ def _tap(logger: logging.Logger, method: str, level: int) -> Callable[..., None]
 
 
 def attach(capture: EventLogCapture) -> Callable[[], None]:
-    """Tap both event loggers for this capture; returns a function that removes it."""
+    """Tap both event loggers for this capture; returns a function that removes it. Attaching a
+    capture that is already attached changes nothing (each call would otherwise be captured twice),
+    and the function it returns leaves the tap to the attach that made it."""
+    if capture in _CAPTURES:
+        return lambda: None
     if not _CAPTURES:
         for name in (CORE_EVENTS, AGENTCHAT_EVENTS):
             logger = logging.getLogger(name)

@@ -123,3 +123,22 @@ def test_a_captured_call_is_classified_in_the_replay_and_a_bad_format_loses_noth
     assert payload == {"__type__": "LogRecord", "level": "WARNING", "message": "%d apples"}
     kind, _, payload = classify("autogen_agentchat.events", logging.DEBUG, "n=%s", (3,), agent)  # type: ignore[misc]
     assert kind == EventKind.AGENTCHAT_EVENT and payload["message"] == "n=3"
+
+
+def test_attaching_a_capture_twice_captures_each_call_once_and_the_inner_detach_keeps_the_tap() -> None:
+    from collector._log_capture import EventLogCapture, attach
+
+    seen: list[object] = []
+    capture = EventLogCapture(lambda *call: seen.append(call[2]))
+    events = logging.getLogger("autogen_core.events")
+    outer = attach(capture)
+    try:
+        inner = attach(capture)  # a bench's workload() inside a loop that already attached it
+        events.warning("during both")
+        inner()
+        events.warning("after the inner detach")
+    finally:
+        outer()
+    events.warning("after both")
+    assert seen == ["during both", "after the inner detach"]
+    assert "warning" not in events.__dict__
