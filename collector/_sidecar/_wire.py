@@ -22,11 +22,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._events import CapturedEvent, EventKind, TaskRef
-from .._json_text import JsonSnapshot
 from .._records import agent_str
-from .._serialize import to_json_text
 from ._errors import WireFormatError
-from ._wire_rows import TEXT_TAG, WIRE_V2
+from ._wire_rows import TEXT_TAG, WIRE_V2, by_identity, payload_text
 
 WIRE_VERSION = 1
 _FIELDS = 15
@@ -44,17 +42,15 @@ def encode_event(event: CapturedEvent, event_id: str, *, max_depth: int, max_cha
     by pydantic's Rust serializer or the C json encoder where they can be (``to_json_text``), the
     fields around them by the C string encoder, and the sidecar applies the field bounds when it
     builds records."""
-    payload = event.payload
-    text = payload.text if isinstance(payload, JsonSnapshot) else to_json_text(payload, max_depth=max_depth,
-                                                                                max_chars=max_chars)  # fmt: skip
+    text = payload_text(event.payload, max_depth, max_chars)
     q = _quote
     sender, recipient = event.sender, event.recipient
     # The hook keeps AgentId objects raw; they are formatted here, off the dispatch loop.
     return (
-        f"[{q(event_id)},{_cached_text(_TASK_TEXT, event.task, _encode_task)},{int(event.seq)},{int(event.ts_ns)},"
+        f"[{q(event_id)},{by_identity(_TASK_TEXT, event.task, _encode_task)},{int(event.seq)},{int(event.ts_ns)},"
         f"{_KIND_TEXT.get(id(event.kind)) or q(str(event.kind))},{text},"
-        f"{q(sender) if type(sender) is str else _cached_text(_AGENT_TEXT, sender, _encode_agent)},"
-        f"{q(recipient) if type(recipient) is str else _cached_text(_AGENT_TEXT, recipient, _encode_agent)},"
+        f"{q(sender) if type(sender) is str else by_identity(_AGENT_TEXT, sender, _encode_agent)},"
+        f"{q(recipient) if type(recipient) is str else by_identity(_AGENT_TEXT, recipient, _encode_agent)},"
         f"{q(event.topic_type)},"
         f"{q(event.topic_source)},{int(event.duration_ns)}]"
     ).encode("utf-8", "replace")
@@ -62,23 +58,11 @@ def encode_event(event: CapturedEvent, event_id: str, *, max_depth: int, max_cha
 
 # A task's five fields are the same for every event of it, a batch holds runs of one task's events,
 # and agents keep their AgentId object for life: their encoded text is kept per object, by
-# identity (the object is held, so its id stays its own), bounded.
+# identity (``by_identity``), bounded.
 _TASK_TEXT: dict[int, tuple[Any, str]] = {}
 _AGENT_TEXT: dict[int, tuple[Any, str]] = {}
-_TEXT_CACHE_MAX = 4096
 # Keyed by identity: an enum member's hash is a Python-level call.
 _KIND_TEXT = {id(kind): _quote(kind.value) for kind in EventKind}
-
-
-def _cached_text(cache: dict[int, tuple[Any, str]], obj: Any, encode: Callable[[Any], str]) -> str:
-    hit = cache.get(id(obj))
-    if hit is not None and hit[0] is obj:
-        return hit[1]
-    text = encode(obj)
-    if len(cache) >= _TEXT_CACHE_MAX:
-        cache.clear()
-    cache[id(obj)] = (obj, text)
-    return text
 
 
 def _encode_task(ref: TaskRef) -> str:

@@ -18,8 +18,8 @@ models and log events (the hook's anchors, app-defined types).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import pydantic_core
 
@@ -28,7 +28,7 @@ from .._json_text import LOG_EVENT, MAX_FAST_CHARS, MODEL, ROUTES, JsonSnapshot,
 from .._records import agent_str
 from .._serialize import to_json_text
 
-__all__ = ["TEXT_TAG", "WIRE_V2", "encode_rows"]
+__all__ = ["TEXT_TAG", "WIRE_V2", "by_identity", "encode_rows", "payload_text"]
 
 WIRE_V2 = 2
 # The type slot of a row whose payload slot is JSON text for the sidecar to parse as it is.
@@ -39,9 +39,10 @@ _KIND_VALUE = {id(kind): kind.value for kind in EventKind}
 # A task's five fields and an agent's "type/key" are the same for every event of it, and a run
 # holds several events of each: kept per object, by identity (the object is held, so its id stays
 # its own), bounded.
-_TASKS: dict[int, tuple[TaskRef, tuple[str, str, str, str, str]]] = {}
+_TASKS: dict[int, tuple[Any, tuple[str, str, str, str, str]]] = {}
 _AGENTS: dict[int, tuple[Any, str]] = {}
 _CACHE_MAX = 4096
+_T = TypeVar("_T")
 
 
 def encode_rows(events: Sequence[CapturedEvent], event_ids: Sequence[str], *, max_depth: int, max_chars: int) -> bytes:
@@ -58,12 +59,14 @@ def encode_rows(events: Sequence[CapturedEvent], event_ids: Sequence[str], *, ma
             payload, fast = kwargs, True
         else:
             tag = TEXT_TAG
-            payload = _text_of(payload, max_depth, max_chars)
+            payload = payload_text(payload, max_depth, max_chars)
         task, sender, recipient = event[1], event[6], event[7]
         rows.append([
-            event_id, _task_fields(task), event[2], event[3], _KIND_VALUE.get(id(event[4])) or str(event[4]), tag,
-            payload, sender if type(sender) is str else _agent(sender), recipient if type(recipient) is str
-            else _agent(recipient), event[8], event[9], event[10],
+            event_id, by_identity(_TASKS, task, _task_fields), event[2], event[3],
+            _KIND_VALUE.get(id(event[4])) or str(event[4]), tag, payload,
+            sender if type(sender) is str else by_identity(_AGENTS, sender, agent_str),
+            recipient if type(recipient) is str else by_identity(_AGENTS, recipient, agent_str),
+            event[8], event[9], event[10],
         ])  # fmt: skip
     if fast:
         try:
@@ -74,38 +77,32 @@ def encode_rows(events: Sequence[CapturedEvent], event_ids: Sequence[str], *, ma
             return out[1:-1]
         for row, event in zip(rows, events, strict=True):
             if row[5] != TEXT_TAG:
-                row[5], row[6] = TEXT_TAG, _text_of(event[5], max_depth, max_chars)
+                row[5], row[6] = TEXT_TAG, payload_text(event[5], max_depth, max_chars)
     try:
         return pydantic_core.to_json(rows)[1:-1]
     except Exception:  # noqa: BLE001 - a lone surrogate in an id: the C encoder, made valid UTF-8
         return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))[1:-1].encode("utf-8", "replace")
 
 
-def _text_of(payload: Any, max_depth: int, max_chars: int) -> str:
+def payload_text(payload: Any, max_depth: int, max_chars: int) -> str:
+    """A payload's version-1 JSON text: its snapshot's, or ``to_json_text``'s (never raises)."""
     if isinstance(payload, JsonSnapshot):
         return payload.text
     return to_json_text(payload, max_depth=max_depth, max_chars=max_chars)
 
 
-def _task_fields(task: TaskRef) -> tuple[str, str, str, str, str]:
-    hit = _TASKS.get(id(task))
-    if hit is not None and hit[0] is task:
+def by_identity(cache: dict[int, tuple[Any, _T]], obj: Any, make: Callable[[Any], _T]) -> _T:
+    """``make(obj)``, kept per object by identity (the object is kept too, so its id stays its own),
+    in a cache cleared when it reaches ``_CACHE_MAX`` entries."""
+    hit = cache.get(id(obj))
+    if hit is not None and hit[0] is obj:
         return hit[1]
-    fields = (task.tenant_id, task.correlation_id, task.user_id, task.team_id, task.team_type)
-    _remember(_TASKS, task, fields)
-    return fields
-
-
-def _agent(agent: Any) -> str:
-    hit = _AGENTS.get(id(agent))
-    if hit is not None and hit[0] is agent:
-        return hit[1]
-    text = agent_str(agent)
-    _remember(_AGENTS, agent, text)
-    return text
-
-
-def _remember(cache: dict[int, tuple[Any, Any]], obj: Any, value: Any) -> None:
+    value = make(obj)
     if len(cache) >= _CACHE_MAX:
         cache.clear()
     cache[id(obj)] = (obj, value)
+    return value
+
+
+def _task_fields(task: TaskRef) -> tuple[str, str, str, str, str]:
+    return (task.tenant_id, task.correlation_id, task.user_id, task.team_id, task.team_type)
