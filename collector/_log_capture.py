@@ -45,19 +45,14 @@ Sink = Callable[[str, int, Any, tuple[Any, ...], Any], None]
 _HANDLER_AGENT: Any = getattr(MessageHandlerContext, "_MESSAGE_HANDLER_CONTEXT", None)
 
 
-def current_agent() -> str:
-    """'type/key' of the agent whose handler is running, or '' outside any handler."""
-    try:
-        return str(MessageHandlerContext.agent_id())
-    except RuntimeError:
-        return ""
-
-
 def _handler_agent() -> Any:
+    """The AgentId whose handler is running, or None outside any handler."""
     if _HANDLER_AGENT is not None:
         return _HANDLER_AGENT.get(None)
-    agent = current_agent()  # an autogen-core without that variable: the public call
-    return agent or None
+    try:  # an autogen-core without that variable: the public call
+        return MessageHandlerContext.agent_id()
+    except RuntimeError:
+        return None
 
 
 class EventLogCapture:
