@@ -42,7 +42,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
@@ -55,6 +55,7 @@ from collector._log_capture import attach
 
 logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
 logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+_C = TypeVar("_C")
 
 
 class NaiveJsonLogger(DefaultInterventionHandler):
@@ -235,6 +236,12 @@ def paired_ratios(samples: list[float], baseline: list[float]) -> str:
     return text
 
 
+def selected(configs: dict[str, _C], wanted: str) -> dict[str, _C]:
+    """The configurations named in ``wanted`` (comma-separated), in their order; ``none`` always."""
+    names = {"none", *wanted.split(",")}
+    return {name: value for name, value in configs.items() if name in names}
+
+
 def write_samples(path: str | None, times: dict[str, list[float]], **extra: dict[str, list[float]]) -> None:
     """Every sample of a run, per configuration in round order (bench/repeat.py pools runs)."""
     if path:
@@ -288,8 +295,7 @@ def main() -> None:
         "otel": (lambda: SingleThreadedAgentRuntime(tracer_provider=provider), None),
         "naive": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[naive]), None),
     }
-    wanted = {"none", *args.configs.split(",")}
-    configs = {name: value for name, value in configs.items() if name in wanted}
+    configs = selected(configs, args.configs)
     times: dict[str, list[float]] = {name: [] for name in configs}
     drain_s: list[float] = []
     full = FullCollections()

@@ -46,7 +46,7 @@ from autogen_core import SingleThreadedAgentRuntime  # noqa: E402
 from collector import AuditHook, AuditSettings, Store  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from hook_overhead import free_port, paired_ratios, rotated, workload, write_samples  # noqa: E402 - the same workload as the in-process bench
+from hook_overhead import free_port, paired_ratios, rotated, selected, workload, write_samples  # noqa: E402 - the same workload as the in-process bench
 
 logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
 
@@ -139,8 +139,7 @@ def main() -> None:
         "otel": (lambda: SingleThreadedAgentRuntime(tracer_provider=provider), None),
         "remote0": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[null_hook]), null_hook),
     }
-    wanted = {"none", *args.configs.split(",")}
-    configs = {name: value for name, value in configs.items() if name in wanted}
+    configs = selected(configs, args.configs)
     times: dict[str, list[float]] = {name: [] for name in configs}
     cpu: dict[str, list[float]] = {name: [] for name in configs}
     try:
