@@ -25,7 +25,7 @@ MAX_FAST_CHARS = 1_000_000
 _FAST_TEXT_MODULES = ("autogen_agentchat.", "autogen_core.")
 # Dict payloads the hook builds itself, whose values it knows; app-built ones (CustomEvent attrs)
 # can hold anything and take the walk.
-_OWN_PAYLOADS = frozenset({"TaskStart", "TaskResult", "TaskUnfinished", "TaskError", "LogRecord"})
+OWN_PAYLOADS = frozenset({"TaskStart", "TaskResult", "TaskUnfinished", "TaskError", "LogRecord"})
 
 
 class JsonSnapshot:
@@ -41,7 +41,7 @@ def fast_json_text(value: Any) -> str | None:
     """The payload's JSON text, tagged with its type as the walk tags it, or None: the walk's job."""
     cls = type(value)
     if cls is dict:
-        return _fast_anchor_text(value) if value.get("__type__") in _OWN_PAYLOADS else None
+        return _fast_anchor_text(value) if value.get("__type__") in OWN_PAYLOADS else None
     route, prefix, _ = _ROUTES.get(cls) or route_of(cls)
     text: str | None = None
     try:

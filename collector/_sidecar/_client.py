@@ -1,7 +1,8 @@
 """RemoteSink: the app-side EventSink that ships raw events to a sidecar over loopback.
 
 Shaped like the in-process pipeline: ``submit`` is an append to a bounded deque on the runtime's
-dispatch loop; a daemon thread serializes batches and POSTs them with the bearer token, retrying
+dispatch loop; a daemon thread serializes batches and POSTs them with the bearer token (see
+_poster), retrying
 with backoff until the sidecar acknowledges them (it answers 200 only once they are durable).
 Overflow is never silent: the count of dropped events is shipped per task as ``loss`` records.
 """
@@ -18,14 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
 from .._events import CapturedEvent, EventKind, TaskRef
 from .._retry import RetryPolicy
 from .._safe_log import log_failure
 from .._settings import AuditSettings
+from ._poster import Poster
 from ._settings import SidecarSettings
-from ._wire import encode_batch_v2
+from ._wire import batch_v2_chunks
 from ._wire_rows import encode_rows
 
 log = logging.getLogger("collector")
@@ -69,7 +69,7 @@ class RemoteSink:
         self._queue: collections.deque[CapturedEvent] = collections.deque()
         # Runs of events already encoded as wire rows (see _snapshot), in capture order, each with
         # the (task, seq) of its events, to count them lost if the sidecar never takes them.
-        self._ready: collections.deque[tuple[bytes, list[tuple[TaskRef, int]]]] = collections.deque()
+        self._ready: collections.deque[tuple[memoryview, list[tuple[TaskRef, int]]]] = collections.deque()
         self._ready_events = 0
         self._wake = threading.Event()
         self._cond = threading.Condition()
@@ -88,9 +88,7 @@ class RemoteSink:
             headers["Authorization"] = f"Bearer {token}"
         if self._sidecar.remote_gzip:
             headers["Content-Encoding"] = "gzip"
-        self._http = httpx.Client(
-            base_url=settings.sidecar_url.rstrip("/"), headers=headers, timeout=self._sidecar.remote_timeout_s
-        )
+        self._poster = Poster(settings.sidecar_url, headers, self._sidecar.remote_timeout_s)
         self._feeders: list[Callable[[], object]] = []
         self._thread = threading.Thread(target=self._run, name="autogen-audit-remote", daemon=True)
         self._thread.start()
@@ -138,7 +136,7 @@ class RemoteSink:
         self._stopping = True
         self._wake.set()
         self._thread.join(timeout=max(0.1, self._deadline - time.monotonic()))
-        self._http.close()
+        self._poster.close()
         return flushed and not self._queue and not self._ready and self._acknowledged == self._accepted
 
     def stats(self) -> RemoteSinkStats:
@@ -203,7 +201,7 @@ class RemoteSink:
         self._snapshot()
         ready = self._ready
         while ready or self._lost_pending:
-            rows: list[bytes] = []
+            rows: list[memoryview] = []
             events: list[tuple[TaskRef, int]] = []
             while ready and len(events) < self._batch:
                 encoded, refs = ready.popleft()
@@ -213,14 +211,14 @@ class RemoteSink:
             if not self._ship(rows, events):
                 return  # refused or given up: pace the next attempt by the worker's interval
 
-    def _ship(self, rows: list[bytes], batch: list[tuple[TaskRef, int]]) -> bool:
+    def _ship(self, rows: list[memoryview], batch: list[tuple[TaskRef, int]]) -> bool:
         losses = self._loss_events()
         if losses:
             ids = [f"{self._prefix}-loss-{-e.gseq:x}" for e in losses]
             rows.append(encode_rows(losses, ids, max_depth=4, max_chars=256))
-        body = encode_batch_v2(rows)
+        body = batch_v2_chunks(rows)
         if self._sidecar.remote_gzip:
-            body = gzip.compress(body, compresslevel=1)
+            body = [gzip.compress(b"".join(body), compresslevel=1)]
         if self._post(body):
             self._acknowledged += len(batch)
             self._batches += 1
@@ -252,15 +250,13 @@ class RemoteSink:
             for task, (count, first_seq) in pending.items()
         ]
 
-    def _post(self, body: bytes) -> bool:
+    def _post(self, body: list[bytes | memoryview]) -> bool:
         """POST until acknowledged. False when the sidecar refuses for good or a stop deadline passes."""
         delays = self._policy.delays()
         while True:
-            status = 0
-            try:
-                status = self._http.post(INGEST_PATH, content=body).status_code
-            except httpx.HTTPError as exc:
-                log.warning("collector: sidecar delivery failed (%s); retrying", type(exc).__name__)
+            status, error = self._poster.post(INGEST_PATH, body)
+            if error:
+                log.warning("collector: sidecar delivery failed (%s); retrying", error)
             if status == 200:
                 return True
             if 400 <= status < 500 and status not in _RETRYABLE_STATUS:

@@ -15,3 +15,7 @@ class WireFormatError(SidecarError):
 
 class IngestConfigError(SidecarError):
     """The ingest routes cannot run as configured (e.g. no shared token)."""
+
+
+class SidecarUrlError(SidecarError):
+    """AUDIT_SIDECAR_URL is not an http(s) URL with a host."""

@@ -8,7 +8,9 @@ Version 2 (what the remote hook sends, see ``_wire_rows``): ``{"v": 2, "events":
 correlation, user, team_id, team_type], seq, ts_ns, kind, type, payload, sender, recipient,
 topic_type, topic_source, duration_ns], ...]}``. When ``type`` is empty, ``payload`` is the JSON
 text of the payload; otherwise it is the fields of an AutoGen model or log event of that type,
-which the sidecar tags as version 1 did. Both versions decode to the same events.
+or of one of the hook's own anchors, which the sidecar tags as version 1 did. A type
+``"<type>;<key>"`` says the field ``key`` is a list of ``[type, fields]`` pairs, each tagged the
+same way (a TaskResult's messages). Both versions decode to the same events.
 
 Positional arrays, because a batch carries thousands of events and keys would double its size.
 Payloads are raw (unredacted) and only ever travel over loopback to the sidecar, which redacts
@@ -24,7 +26,7 @@ from typing import Any
 from .._events import CapturedEvent, EventKind, TaskRef
 from .._records import agent_str
 from ._errors import WireFormatError
-from ._wire_rows import TEXT_TAG, WIRE_V2, by_identity, payload_text
+from ._wire_rows import LISTED_SEP, TEXT_TAG, WIRE_V2, by_identity, payload_text
 
 WIRE_VERSION = 1
 _FIELDS = 15
@@ -78,9 +80,22 @@ def encode_batch(events: Sequence[bytes]) -> bytes:
     return b'{"v":%d,"events":[' % WIRE_VERSION + b",".join(events) + b"]}"
 
 
-def encode_batch_v2(rows: Sequence[bytes]) -> bytes:
+def encode_batch_v2(rows: Sequence[bytes | memoryview]) -> bytes:
     """A version 2 body from runs of rows made by ``encode_rows``."""
-    return b'{"v":%d,"events":[' % WIRE_V2 + b",".join(r for r in rows if r) + b"]}"
+    return b"".join(batch_v2_chunks(rows))
+
+
+def batch_v2_chunks(rows: Sequence[bytes | memoryview]) -> list[bytes | memoryview]:
+    """The pieces of a version 2 body, in order, for a sender that writes them one by one (a
+    megabyte joined is a megabyte copied, on a thread that shares the app's GIL)."""
+    chunks: list[bytes | memoryview] = [b'{"v":%d,"events":[' % WIRE_V2]
+    for row in rows:
+        if row:
+            if len(chunks) > 1:
+                chunks.append(b",")
+            chunks.append(row)
+    chunks.append(b"]}")
+    return chunks
 
 
 def decode_batch(body: bytes) -> list[CapturedEvent]:
@@ -113,11 +128,31 @@ def _v1_fields(index: int, item: Any) -> list[Any]:
             payload = json.loads(payload)
         except ValueError:
             raise WireFormatError(f"event {index}: the payload is not JSON text") from None
-    elif isinstance(payload, dict):
-        payload = {"__type__": tag, **payload}
-    else:  # a model that does not dump to an object: keep its value under its type
-        payload = {"__type__": tag, "value": payload}
+    elif LISTED_SEP in tag:
+        payload = _untag_listed(index, tag, payload)
+    else:
+        payload = _tagged(tag, payload)
     return [event_id, *task, seq, ts_ns, kind, payload, *rest]
+
+
+def _tagged(tag: str, fields: Any) -> dict[str, Any]:
+    if isinstance(fields, dict):
+        return {"__type__": tag, **fields}
+    return {"__type__": tag, "value": fields}  # a model that does not dump to an object
+
+
+def _untag_listed(index: int, tag: str, payload: Any) -> dict[str, Any]:
+    """A hook anchor whose one list field holds [type, fields] pairs (see ``own_fields``)."""
+    name, key = tag.split(LISTED_SEP, 1)
+    items = payload.get(key) if isinstance(payload, dict) else None
+    if not isinstance(items, list):
+        raise WireFormatError(f"event {index}: the payload has no list field {key!r}")
+    pairs = []
+    for item in items:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and item[0]):
+            raise WireFormatError(f"event {index}: field {key!r} must hold [type, fields] pairs")
+        pairs.append(_tagged(item[0], item[1]))
+    return {"__type__": name, **payload, key: pairs}
 
 
 def _decode_event(index: int, item: Any) -> CapturedEvent:

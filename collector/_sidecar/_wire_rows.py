@@ -18,21 +18,24 @@ models and log events (the hook's anchors, app-defined types).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import pydantic_core
 
 from .._events import CapturedEvent, EventKind, TaskRef
-from .._json_text import LOG_EVENT, MAX_FAST_CHARS, MODEL, ROUTES, JsonSnapshot, route_of
+from .._json_text import LOG_EVENT, MAX_FAST_CHARS, MODEL, OWN_PAYLOADS, ROUTES, JsonSnapshot, route_of
 from .._records import agent_str
 from .._serialize import to_json_text
 
-__all__ = ["TEXT_TAG", "WIRE_V2", "by_identity", "encode_rows", "payload_text"]
+__all__ = ["LISTED_SEP", "TEXT_TAG", "WIRE_V2", "by_identity", "encode_rows", "own_fields", "payload_text"]
 
 WIRE_V2 = 2
 # The type slot of a row whose payload slot is JSON text for the sidecar to parse as it is.
 TEXT_TAG = ""
+# In a type slot "<type>;<key>": the payload's field <key> is a list of [type, fields] pairs.
+LISTED_SEP = ";"
 _IMAGE_MARK = b'{"data":"'
 # Keyed by identity: an enum member's hash and its .value are Python-level calls.
 _KIND_VALUE = {id(kind): kind.value for kind in EventKind}
@@ -45,28 +48,42 @@ _CACHE_MAX = 4096
 _T = TypeVar("_T")
 
 
-def encode_rows(events: Sequence[CapturedEvent], event_ids: Sequence[str], *, max_depth: int, max_chars: int) -> bytes:
-    """The events as comma-separated version 2 rows (no brackets), in order. Never raises."""
+def encode_rows(
+    events: Sequence[CapturedEvent], event_ids: Sequence[str], *, max_depth: int, max_chars: int
+) -> memoryview:
+    """The events as comma-separated version 2 rows (no brackets), in order. Never raises. A view
+    into the encoder's output: a run is sent as it is, never copied into a joined body."""
     rows: list[list[Any]] = []
     fast = False
+    routes, tasks, agents, kinds = ROUTES, _TASKS, _AGENTS, _KIND_VALUE
     for event, event_id in zip(events, event_ids, strict=True):
-        payload = event[5]
+        _, task, seq, ts, kind, payload, sender, recipient, topic_type, topic_source, duration, _ = event
         cls = type(payload)
-        route, _, tag = ROUTES.get(cls) or route_of(cls)
+        route, _, tag = routes.get(cls) or route_of(cls)
         if route is MODEL:
             fast = True
         elif route is LOG_EVENT and type(kwargs := getattr(payload, "kwargs", None)) is dict:
             payload, fast = kwargs, True
+        elif cls is dict and (own := own_fields(payload)) is not None:
+            (tag, payload), fast = own, True
+        elif payload is None:  # an RPC's empty answer: every team turn has one
+            tag, payload = TEXT_TAG, "null"
         else:
             tag = TEXT_TAG
             payload = payload_text(payload, max_depth, max_chars)
-        task, sender, recipient = event[1], event[6], event[7]
+        # by_identity, inlined for the hits (nearly every event): a call per field costs as much
+        # as the field's share of the encoding.
+        known = tasks.get(id(task))
+        task_fields = known[1] if known is not None and known[0] is task else by_identity(tasks, task, _task_fields)
+        if type(sender) is not str:
+            hit = agents.get(id(sender))
+            sender = hit[1] if hit is not None and hit[0] is sender else by_identity(agents, sender, agent_str)
+        if type(recipient) is not str:
+            hit = agents.get(id(recipient))
+            recipient = hit[1] if hit is not None and hit[0] is recipient else by_identity(agents, recipient, agent_str)
         rows.append([
-            event_id, by_identity(_TASKS, task, _task_fields), event[2], event[3],
-            _KIND_VALUE.get(id(event[4])) or str(event[4]), tag, payload,
-            sender if type(sender) is str else by_identity(_AGENTS, sender, agent_str),
-            recipient if type(recipient) is str else by_identity(_AGENTS, recipient, agent_str),
-            event[8], event[9], event[10],
+            event_id, task_fields, seq, ts, kinds.get(id(kind)) or str(kind), tag, payload, sender, recipient,
+            topic_type, topic_source, duration,
         ])  # fmt: skip
     if fast:
         try:
@@ -74,14 +91,48 @@ def encode_rows(events: Sequence[CapturedEvent], event_ids: Sequence[str], *, ma
         except Exception:  # noqa: BLE001 - anything odd in the run: every payload takes the per-event route
             out = b""
         if out and _IMAGE_MARK not in out and len(out) <= MAX_FAST_CHARS:
-            return out[1:-1]
+            return memoryview(out)[1:-1]
         for row, event in zip(rows, events, strict=True):
             if row[5] != TEXT_TAG:
                 row[5], row[6] = TEXT_TAG, payload_text(event[5], max_depth, max_chars)
     try:
-        return pydantic_core.to_json(rows)[1:-1]
+        return memoryview(pydantic_core.to_json(rows))[1:-1]
     except Exception:  # noqa: BLE001 - a lone surrogate in an id: the C encoder, made valid UTF-8
-        return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))[1:-1].encode("utf-8", "replace")
+        return memoryview(json.dumps(rows, ensure_ascii=False, separators=(",", ":"))[1:-1].encode("utf-8", "replace"))
+
+
+def own_fields(payload: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(type slot, fields) of one of the hook's own anchor dicts (``OWN_PAYLOADS``) that the one call
+    can carry, or None. Flat scalars go as they are; the one list a TaskResult has (its messages)
+    must hold AutoGen's models only, and goes as ``[type, fields]`` pairs with the type slot
+    ``"<type>;<key>"``, so the sidecar tags each message as version 1 did. A non-finite float, any
+    other value or a second list: None (the per-event route)."""
+    name = payload.get("__type__")
+    if name not in OWN_PAYLOADS:
+        return None
+    listed: str | None = None
+    for key, value in payload.items():
+        cls = type(value)
+        if type(key) is not str:
+            return None
+        if cls is str or cls is int or value is None or cls is bool:
+            continue
+        if cls is float:
+            if not math.isfinite(value):
+                return None  # pydantic writes null where version 1 took the walk
+        elif cls is list and listed is None:
+            listed = key
+        else:
+            return None
+    if listed is None:
+        return name, payload
+    pairs: list[list[Any]] = []
+    for item in payload[listed]:
+        route, _, tag = ROUTES.get(type(item)) or route_of(type(item))
+        if route is not MODEL:
+            return None
+        pairs.append([tag, item])
+    return f"{name}{LISTED_SEP}{listed}", {**payload, listed: pairs}
 
 
 def payload_text(payload: Any, max_depth: int, max_chars: int) -> str:

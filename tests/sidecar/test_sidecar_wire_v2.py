@@ -72,6 +72,9 @@ def test_a_real_workloads_events_decode_the_same_in_both_versions() -> None:
     # Most of them must take the one-call route (a typed row), or this compares the fallback with itself.
     rows = json.loads(b"[" + encode_rows(events, [str(e.gseq) for e in events], max_depth=16, max_chars=1000) + b"]")
     assert sum(1 for row in rows if row[5]) > len(rows) * 0.6
+    # The hook's own anchors too: flat ones as they are, a TaskResult with its messages as pairs.
+    tags = {e.kind: row[5] for e, row in zip(events, rows, strict=True)}
+    assert tags[EventKind.TASK_START] == "TaskStart" and tags[EventKind.TASK_RESULT] == "TaskResult;messages"
     for run in (1, 7, 128, len(events)):
         assert via_v2(events, run) == expected, f"runs of {run}"
     asyncio.run(hook.aclose(30))
@@ -107,6 +110,14 @@ def odd_payloads() -> list[Any]:
         TextMessage(content="x" * 1_200_000, source="a"),  # over the fast path's size bound
         TextMessage(content="bad \udcff surrogate", source="a"),
         None,
+        # The hook's own anchors with something the one call cannot vouch for:
+        {"__type__": "TaskStart", "ratio": float("nan")},  # pydantic would write null
+        {"__type__": "LogRecord", "message": "hi", "extra": {"nested": 1}},
+        {"__type__": "TaskResult", "stop_reason": "x", "messages": [TextMessage(content="a", source="a"), Odd()]},
+        {"__type__": "TaskResult", "messages": [MultiModalMessage(content=["look", image], source="u")]},
+        {"__type__": "TaskResult", "messages": [], "more": []},  # a second list
+        {"__type__": "TaskStart", 1: "int key"},
+        {"__type__": "TaskStart", "note": "bad \udcff surrogate"},
     ]
 
 
@@ -147,6 +158,74 @@ def test_ids_with_a_lone_surrogate_still_encode() -> None:
         (["id", ["t", "c", "u", "team", "tt"], 1, 2, "publish", "", "{nope", "s", "r", "tt", "ts", 0], "JSON text"),
         (["id", ["t", "c", "u", "team", "tt"], -1, 2, "publish", "", "{}", "s", "r", "tt", "ts", 0], "non-negative"),
         (["id", ["t", "c", "u", "team", "tt"], 1, 2, "nope", "", "{}", "s", "r", "tt", "ts", 0], "unknown kind"),
+        (
+            [
+                "id",
+                ["t", "c", "u", "team", "tt"],
+                1,
+                2,
+                "task_result",
+                "TaskResult;messages",
+                {"messages": "x"},
+                "s",
+                "r",
+                "tt",
+                "ts",
+                0,
+            ],
+            "no list field 'messages'",
+        ),
+        (
+            [
+                "id",
+                ["t", "c", "u", "team", "tt"],
+                1,
+                2,
+                "task_result",
+                "TaskResult;messages",
+                [],
+                "s",
+                "r",
+                "tt",
+                "ts",
+                0,
+            ],
+            "no list field",
+        ),
+        (
+            [
+                "id",
+                ["t", "c", "u", "team", "tt"],
+                1,
+                2,
+                "task_result",
+                "TaskResult;messages",
+                {"messages": [["", {}]]},
+                "s",
+                "r",
+                "tt",
+                "ts",
+                0,
+            ],
+            r"\[type, fields\] pairs",
+        ),
+        (
+            [
+                "id",
+                ["t", "c", "u", "team", "tt"],
+                1,
+                2,
+                "task_result",
+                "TaskResult;messages",
+                {"messages": [{"a": 1}]},
+                "s",
+                "r",
+                "tt",
+                "ts",
+                0,
+            ],
+            r"\[type, fields\] pairs",
+        ),
     ],
 )
 def test_a_malformed_v2_row_is_refused_with_a_clear_error(row: list[Any], message: str) -> None:
