@@ -90,6 +90,10 @@ class Batcher:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def thread(self) -> threading.Thread:
+        return self._thread
+
     def stop(self, deadline: float) -> bool:
         """Drain what is queued and end; True if the thread ended by ``deadline`` (time.monotonic)."""
         self._stopping = True

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -107,6 +108,10 @@ class AuditPipeline:
     @property
     def settings(self) -> AuditSettings:
         return self._settings
+
+    def worker_threads(self) -> tuple[threading.Thread, ...]:
+        """The threads that snapshot, redact and store (a sidecar lowers their CPU priority)."""
+        return (self._snapshots.thread, self._batcher.thread, self._writer.thread)
 
     # -- hot path -------------------------------------------------------------------------
     def submit(self, event: CapturedEvent) -> bool:

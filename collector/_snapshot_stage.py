@@ -48,6 +48,10 @@ class SnapshotStage:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def thread(self) -> threading.Thread:
+        return self._thread
+
     def stop(self) -> None:
         """The thread ends after its current sleep; it is a daemon, nobody waits for it."""
         self._stopped = True

@@ -101,6 +101,10 @@ class SpoolWriter:
         self._thread.start()
 
     # -- control (any thread) ---------------------------------------------------------------
+    @property
+    def thread(self) -> threading.Thread:
+        return self._thread
+
     def notify_data(self) -> None:
         with self._cv:
             self._data = True

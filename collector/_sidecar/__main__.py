@@ -19,10 +19,10 @@ def main() -> int:
 
     from .._factory import build_pipeline
     from .._settings import AuditSettings
-    from ._app import create_sidecar_app
+    from ._app import background_priority, create_sidecar_app
 
     settings = AuditSettings(**({"store_dsn": args.dsn} if args.dsn else {}))
-    app = create_sidecar_app(build_pipeline(settings), settings)
+    app = create_sidecar_app(background_priority(build_pipeline(settings)), settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
 

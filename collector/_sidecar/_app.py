@@ -13,6 +13,7 @@ from .._pipeline import AuditPipeline
 from .._settings import AuditSettings
 from .._store._client import Store
 from ._ingest import ingest_router
+from ._priority import lower_priority
 from ._settings import SidecarSettings
 
 
@@ -65,7 +66,13 @@ def ingest_pipeline(store: Store, dsn: str) -> tuple[AuditPipeline, AuditSetting
     from .._factory import build_pipeline
 
     settings = AuditSettings(store_dsn=dsn)
-    return build_pipeline(settings, store=store), settings
+    return background_priority(build_pipeline(settings, store=store)), settings
+
+
+def background_priority(pipeline: AuditPipeline, sidecar: SidecarSettings | None = None) -> AuditPipeline:
+    """The pipeline, its worker threads lowered by ``AUDIT_SIDECAR_WORKER_NICE`` (see _priority)."""
+    lower_priority(pipeline.worker_threads(), (sidecar or SidecarSettings()).sidecar_worker_nice)
+    return pipeline
 
 
 def mount_ingest(app: FastAPI, store: Store, dsn: str) -> AuditPipeline | None:

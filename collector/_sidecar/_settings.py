@@ -31,6 +31,16 @@ class SidecarSettings(BaseSettings):
         default=False,
         description="Gzip request bodies to the sidecar (worth it only when the sidecar is not on loopback).",
     )
+    sidecar_worker_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description=(
+            "Steps of CPU priority (Linux nice, per thread) the sidecar's snapshot, redaction and store "
+            "threads run below its ingest, so on a host shared with the app they take the cycles the app "
+            "leaves; 0 keeps them at normal priority."
+        ),
+    )
     ingest_ack_timeout_s: float = Field(
         default=20.0,
         gt=0,
