@@ -2,6 +2,7 @@
 
 Configurations, interleaved round by round (a fresh runtime per batch of concurrent teams):
   none        no intervention handler
+  empty       a handler that does nothing: what AutoGen itself charges for having any handler
   capture     our hook + its capture log; the whole pipeline (attribution replay, JSON snapshots,
               redaction, insert) held off until the timed section ends: hook + queue cost
   snapshot    as capture, but with the snapshot stage running concurrently as in production (the
@@ -259,7 +260,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--teams", type=int, default=8)
     parser.add_argument("--batches", type=int, default=4)
-    parser.add_argument("--configs", default="none,capture,snapshot,total,otel,naive",
+    parser.add_argument("--configs", default="none,empty,capture,snapshot,total,otel,naive",
                         help="configurations to time (none always is): spend the rounds on fewer")  # fmt: skip
     parser.add_argument("--samples-json", metavar="PATH", help="also write every sample here (for bench/repeat.py)")
     args = parser.parse_args()
@@ -289,6 +290,7 @@ def main() -> None:
 
     configs: dict[str, tuple[Callable[[], SingleThreadedAgentRuntime], AuditHook | None]] = {
         "none": (lambda: SingleThreadedAgentRuntime(), None),
+        "empty": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[DefaultInterventionHandler()]), None),
         "capture": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[capture_hook]), capture_hook),
         "snapshot": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[snapshot_hook]), snapshot_hook),
         "total": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[total_hook]), total_hook),

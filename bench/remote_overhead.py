@@ -2,6 +2,8 @@
 
 Configurations, interleaved round by round (a fresh runtime per batch of concurrent teams):
   none     no intervention handler
+  empty    a handler that does nothing: what AutoGen itself charges for having any handler (its
+           intercept spans and contexts), the floor under any hook
   remote   our hook with RemoteSink (AUDIT_SIDECAR_URL): raw events batched over loopback to an
            `autogen-audit serve --ingest-only` sidecar in its own process, which redacts and stores
   otel     AutoGen's built-in runtime tracing: BatchSpanProcessor + OTLP/HTTP exporter to a local
@@ -10,8 +12,9 @@ Configurations, interleaved round by round (a fresh runtime per batch of concurr
            sidecar's redaction competing for the same cores (on a 2-core box it does)
 
 Prints the median wall time per configuration and its ratio to `none` (target: remote <= 1.10x),
-the app process's CPU time (all its threads) per configuration, then the remote hook's accepted /
-acknowledged / lost counts and the rows the sidecar stored.
+the app process's CPU time (all its threads) per configuration, the remote configurations over
+`empty` (the part our hook adds to AutoGen's own), then the remote hook's accepted / acknowledged
+/ lost counts and the rows the sidecar stored.
 
     python bench/remote_overhead.py [--rounds 5] [--teams 8] [--batches 4] [--pin] [--sidecar-nice N]
                                     [--configs none,remote] [--samples-json PATH]
@@ -41,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 import httpx  # noqa: E402 - after the path set-up above, like bench/hook_overhead.py
-from autogen_core import SingleThreadedAgentRuntime  # noqa: E402
+from autogen_core import DefaultInterventionHandler, SingleThreadedAgentRuntime  # noqa: E402
 
 from collector import AuditHook, AuditSettings, Store  # noqa: E402
 
@@ -98,7 +101,7 @@ def main() -> None:
         help="run the sidecar N steps of CPU priority below the app (nice), as a sidecar container with a "
         "smaller CPU weight than the app's would run: its redaction then waits for cycles the app leaves",
     )  # fmt: skip
-    parser.add_argument("--configs", default="none,remote,otel,remote0",
+    parser.add_argument("--configs", default="none,empty,remote,otel,remote0",
                         help="configurations to time (none always is): spend the rounds on fewer")  # fmt: skip
     parser.add_argument("--samples-json", metavar="PATH", help="also write every sample here (for bench/repeat.py)")
     args = parser.parse_args()
@@ -135,6 +138,7 @@ def main() -> None:
 
     configs: dict[str, tuple[Callable[[], SingleThreadedAgentRuntime], AuditHook | None]] = {
         "none": (lambda: SingleThreadedAgentRuntime(), None),
+        "empty": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[DefaultInterventionHandler()]), None),
         "remote": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[hook]), hook),
         "otel": (lambda: SingleThreadedAgentRuntime(tracer_provider=provider), None),
         "remote0": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[null_hook]), null_hook),
@@ -182,6 +186,11 @@ def main() -> None:
         paired = paired_ratios(samples, times["none"])
         print(f"{name:<8} {median:>8.3f} {median / base:>6.2f}x {paired:>27} {cpu_median:>10.3f} "
               f"{cpu_median / cpu_base:>6.2f}x")  # fmt: skip
+    if "empty" in times:
+        for name in ("remote", "remote0"):
+            if name in times:
+                print(f"{name} over empty (what the hook adds to AutoGen's own handler cost): "
+                      f"{paired_ratios(times[name], times['empty'])}")  # fmt: skip
     print(f"remote hook: accepted={stats.accepted} acknowledged={stats.acknowledged} lost={stats.lost} "
           f"batches={stats.batches} retries={stats.retries} complete={complete}")  # fmt: skip
     store = Store.open(dsn)

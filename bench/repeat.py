@@ -9,9 +9,12 @@ bench ``--runs`` times, each a new process writing its samples (``--samples-json
 - per run, each configuration's paired median (median of per-round ratios to ``none``);
 - pooled, the median of every per-round ratio of every run, with a 95% interval from a two-level
   bootstrap (resample the runs, then the rounds within each): the run-to-run spread is in it;
-- how many runs' paired medians were at or under ``--target``.
+- how many runs' paired medians were at or under ``--target``;
+- with ``--over NAME``, the same pooled figures of every other configuration over ``NAME``
+  (``--over empty``: what a hook adds to AutoGen's own cost of having any handler).
 
-    python bench/repeat.py --runs 6 [--target 1.10] -- bench/hook_overhead.py --configs none,capture --rounds 41
+    python bench/repeat.py --runs 6 [--target 1.10] [--over empty] \
+        -- bench/hook_overhead.py --configs none,capture --rounds 41
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ import time
 from pathlib import Path
 
 
-def per_round_ratios(times: dict[str, list[float]]) -> dict[str, list[float]]:
-    base = times["none"]
+def per_round_ratios(times: dict[str, list[float]], baseline: str = "none") -> dict[str, list[float]]:
+    base = times[baseline]
     return {
-        name: [s / b for s, b in zip(samples, base, strict=True)] for name, samples in times.items() if name != "none"
+        name: [s / b for s, b in zip(samples, base, strict=True)]
+        for name, samples in times.items()
+        if name not in (baseline, "none")
     }
 
 
@@ -50,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--target", type=float, default=1.10)
+    parser.add_argument("--over", metavar="NAME", help="also pool every configuration's ratio to this one")
     parser.add_argument("bench", nargs=argparse.REMAINDER, help="-- the bench script and its arguments")
     args = parser.parse_args()
     command = [a for a in args.bench if a != "--"]
@@ -57,6 +63,7 @@ def main() -> None:
         raise SystemExit("give the bench to run after --, e.g. -- bench/hook_overhead.py --configs none,capture")
     out_dir = Path(tempfile.mkdtemp(prefix="bench-repeat-"))
     ratios: dict[str, list[list[float]]] = {}
+    over: dict[str, list[list[float]]] = {}
     for run in range(args.runs):
         path = out_dir / f"run{run}.json"
         started = time.monotonic()
@@ -67,17 +74,27 @@ def main() -> None:
         for name, values in per_round_ratios(times).items():
             ratios.setdefault(name, []).append(values)
             line.append(f"{name} {statistics.median(values):.3f}x")
+        if args.over:
+            for name, values in per_round_ratios(times, args.over).items():
+                over.setdefault(name, []).append(values)
         base = statistics.median(times["none"])
         print(f"run {run + 1}: baseline {base:.3f} s, {len(times['none'])} rounds, {time.monotonic() - started:.0f} s; "
               + ", ".join(line), flush=True)  # fmt: skip
     rng = random.Random(0)
     print(f"pooled over {args.runs} fresh processes (median of every per-round ratio, two-level bootstrap CI95):")
     for name, runs in ratios.items():
-        pooled = statistics.median([r for ratios_of_run in runs for r in ratios_of_run])
-        low, high = pooled_interval(runs, rng)
-        at_target = sum(statistics.median(r) <= args.target for r in runs)
-        print(f"  {name:<9} {pooled:.3f}x (CI95 {low:.3f}-{high:.3f}); runs at or under {args.target:.2f}x: "
-              f"{at_target} of {len(runs)}")  # fmt: skip
+        print(f"  {name:<9} {pooled_line(runs, rng, args.target)}")
+    if over:
+        print(f"over {args.over}, pooled the same way:")
+        for name, runs in over.items():
+            print(f"  {name:<9} {pooled_line(runs, rng, args.target)}")
+
+
+def pooled_line(runs: list[list[float]], rng: random.Random, target: float) -> str:
+    pooled = statistics.median([r for ratios_of_run in runs for r in ratios_of_run])
+    low, high = pooled_interval(runs, rng)
+    at_target = sum(statistics.median(r) <= target for r in runs)
+    return f"{pooled:.3f}x (CI95 {low:.3f}-{high:.3f}); runs at or under {target:.2f}x: {at_target} of {len(runs)}"
 
 
 if __name__ == "__main__":
