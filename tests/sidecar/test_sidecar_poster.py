@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -82,3 +84,57 @@ def test_an_unreachable_sidecar_is_a_status_0_with_the_reason_never_an_exception
 def test_a_bad_sidecar_url_is_a_clear_error(url: str) -> None:
     with pytest.raises(SidecarUrlError, match="AUDIT_SIDECAR_URL"):
         Poster(url, {}, timeout=1)
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "audit-sidecar-test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+def test_https_verifies_the_sidecar_against_ssl_cert_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cert_path, key_path = _self_signed(tmp_path)
+    handler = type("Handler", (Recorder,), {"seen": [], "close_after_answer": False})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    url = f"https://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        assert Poster(url, {}, timeout=5).post("/ok", [b"x"]) == (0, "SSLCertVerificationError")
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_path))
+        assert Poster(url, {}, timeout=5).post("/ok", [b"secure"]) == (200, "")
+        assert [b for _, _, b, _ in handler.seen] == [b"secure"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
