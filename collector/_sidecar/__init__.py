@@ -7,7 +7,7 @@ raw events to the sidecar, which redacts and stores them.
 from ._app import create_sidecar_app, ingest_pipeline, mount_ingest
 from ._client import INGEST_PATH, RemoteSink, RemoteSinkStats
 from ._dedup import RecentIds
-from ._errors import IngestConfigError, SidecarError, WireFormatError
+from ._errors import IngestConfigError, SidecarError, SidecarUrlError, WireFormatError
 from ._ingest import Ingest, ingest_router
 from ._settings import SidecarSettings
 from ._wire import decode_batch, encode_batch, encode_event
@@ -21,6 +21,7 @@ __all__ = [
     "RemoteSinkStats",
     "SidecarError",
     "SidecarSettings",
+    "SidecarUrlError",
     "WireFormatError",
     "create_sidecar_app",
     "decode_batch",

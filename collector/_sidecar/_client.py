@@ -2,8 +2,8 @@
 
 Shaped like the in-process pipeline: ``submit`` is an append to a bounded deque on the runtime's
 dispatch loop; a daemon thread serializes batches and POSTs them with the bearer token (see
-_poster), retrying
-with backoff until the sidecar acknowledges them (it answers 200 only once they are durable).
+_poster), retrying with backoff until the sidecar acknowledges them (it answers 200 only once
+they are durable).
 Overflow is never silent: the count of dropped events is shipped per task as ``loss`` records.
 """
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import AuditError
+from ..errors import AuditError, ConfigError
 
 
 class SidecarError(AuditError):
@@ -17,5 +17,5 @@ class IngestConfigError(SidecarError):
     """The ingest routes cannot run as configured (e.g. no shared token)."""
 
 
-class SidecarUrlError(SidecarError):
-    """AUDIT_SIDECAR_URL is not an http(s) URL with a host."""
+class SidecarUrlError(SidecarError, ConfigError):
+    """AUDIT_SIDECAR_URL is not an http(s) URL with a host (a ConfigError too)."""

@@ -13,6 +13,7 @@ import pytest
 
 from collector._sidecar._errors import SidecarUrlError
 from collector._sidecar._poster import Poster
+from collector.errors import ConfigError
 
 from ._procs import free_port
 
@@ -82,8 +83,9 @@ def test_an_unreachable_sidecar_is_a_status_0_with_the_reason_never_an_exception
 
 @pytest.mark.parametrize("url", ["127.0.0.1:8700", "ftp://host", "http://", "http://host:99999"])
 def test_a_bad_sidecar_url_is_a_clear_error(url: str) -> None:
-    with pytest.raises(SidecarUrlError, match="AUDIT_SIDECAR_URL"):
+    with pytest.raises(ConfigError, match="AUDIT_SIDECAR_URL") as raised:
         Poster(url, {}, timeout=1)
+    assert isinstance(raised.value, SidecarUrlError)
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
