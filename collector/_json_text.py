@@ -41,7 +41,8 @@ def fast_json_text(value: Any) -> str | None:
     """The payload's JSON text, tagged with its type as the walk tags it, or None: the walk's job."""
     cls = type(value)
     if cls is dict:
-        return _fast_anchor_text(value) if value.get("__type__") in OWN_PAYLOADS else None
+        name = value.get("__type__")  # any value an app put there: only a str can be one of ours
+        return _fast_anchor_text(value) if type(name) is str and name in OWN_PAYLOADS else None
     route, prefix, _ = _ROUTES.get(cls) or route_of(cls)
     text: str | None = None
     try:

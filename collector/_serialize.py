@@ -190,7 +190,10 @@ def to_json_text(value: Any, *, max_depth: int, max_chars: int) -> str:
     serializer and the runtime's log events through the C encoder, tagged with their type; anything
     else (or anything odd) takes the bounded walk. Field bounds are applied again when the text is
     turned into a record (``from_json_text``)."""
-    text = fast_json_text(value)
+    try:
+        text = fast_json_text(value)
+    except Exception:  # noqa: BLE001 - the fast routes vouch for what they know; anything else is the walk's
+        text = None
     if text is not None:
         return text
     report = SerializeReport()

@@ -72,7 +72,10 @@ class SnapshotStage:
             for source in (self._queue, self._overflow):
                 while source:
                     event = source.popleft()
-                    snapshot = snapshot_event(event, max_depth=depth, max_chars=chars)
+                    try:
+                        snapshot = snapshot_event(event, max_depth=depth, max_chars=chars)
+                    except Exception:  # noqa: BLE001 - never drop it: the record builder serializes raw payloads too
+                        snapshot = event
                     if snapshot is not event and self._waiters:
                         waiter = self._waiters.pop(id(event), None)  # a durable submit waits on it
                         if waiter is not None:

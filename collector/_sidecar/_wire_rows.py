@@ -12,7 +12,7 @@ the bounded walk, never an exception), carried as a string the sidecar parses. T
 taken for a whole run when the call raises (cycles, bytes, unknown objects, lone surrogates),
 when the output shows an image (``{"data": <base64>}``, which must become a placeholder) or is
 larger than one payload may be on the fast path; and always for payloads outside AutoGen's own
-models and log events (the hook's anchors, app-defined types).
+models, log events and the hook's own anchors (app-defined types, app-built dicts).
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def own_fields(payload: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     ``"<type>;<key>"``, so the sidecar tags each message as version 1 did. A non-finite float, any
     other value or a second list: None (the per-event route)."""
     name = payload.get("__type__")
-    if name not in OWN_PAYLOADS:
+    if type(name) is not str or name not in OWN_PAYLOADS:  # an app's dict may hold anything there
         return None
     listed: str | None = None
     for key, value in payload.items():

@@ -76,6 +76,9 @@ async def test_unserializable_message_and_raising_handler_keep_runtime_and_event
             with pytest.raises(ValueError, match="negative ping"):
                 await runtime.send_message(Ping(-1), target)
             assert await runtime.send_message(Ping(2), target) == 2
+            # A plain dict whose "__type__" is not a str (unhashable): it once made the snapshot
+            # stage raise, and the event was dropped.
+            assert await runtime.send_message({"__type__": ["app", "list"], "note": "hi"}, target) is None
             task.record_event("after_errors", ok=True)
     await runtime.stop_when_idle()
     assert await hook.aclose()
@@ -88,13 +91,15 @@ async def test_unserializable_message_and_raising_handler_keep_runtime_and_event
     )
     events = [dict(zip(cols, r, strict=True)) for r in rows]
     kinds = [e["kind"] for e in events]
-    assert kinds.count("send") == 4 and "custom" in kinds and kinds[-1] == "task_unfinished"
+    assert kinds.count("send") == 5 and "custom" in kinds and kinds[-1] == "task_unfinished"
     assert "handler_exception" in kinds
     weird = next(e for e in events if e["kind"] == "send" and e["message_type"] == "Weird")
     assert weird["truncated"] == 1 and weird["length(payload)"] < 400_000
     for marker in ('"__placeholder__":"bytes"', '"__placeholder__":"cycle"', '"__placeholder__":"unknown-type"',
                    '"__placeholder__":"max-depth"', "[truncated"):  # fmt: skip
         assert marker in weird["payload"], marker
+    odd = next(e for e in events if e["kind"] == "send" and '"note"' in e["payload"])
+    assert '"app"' in odd["payload"] and '"hi"' in odd["payload"]
     assert "SHOULDNEVERBESTORED" not in "".join(str(e["payload"]) for e in events)
 
 

@@ -146,6 +146,7 @@ def test_the_hooks_own_payloads_take_the_fast_path_with_the_walks_result() -> No
         {"__type__": "TaskStart", "nested": {"k": "v"}},
         result_payload(TaskResult(messages=[image_message], stop_reason=None)),
         {"__type__": "CustomEvent", "event": "approval", "attrs": {"by": "x"}},
+        {"__type__": ["an", "app's", "list"], "x": 1},  # unhashable: must not raise
     ):
         assert _fast_json_text(odd) is None
         text = to_json_text(odd, max_depth=16, max_chars=32768)

@@ -118,6 +118,7 @@ def odd_payloads() -> list[Any]:
         {"__type__": "TaskResult", "messages": [], "more": []},  # a second list
         {"__type__": "TaskStart", 1: "int key"},
         {"__type__": "TaskStart", "note": "bad \udcff surrogate"},
+        {"__type__": {"an app's": "dict"}, "x": 1},  # unhashable where a type name goes
     ]
 
 
