@@ -75,6 +75,20 @@ def test_a_connection_the_server_closed_is_replaced_and_the_request_sent_once(
     assert len({port for *_, port in handler.seen}) == 3
 
 
+def test_an_idle_connection_is_replaced_before_use(
+    server: tuple[str, type[Recorder]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uvicorn drops keep-alive connections idle for 5 s: one idle past the bound is not reused.
+    import collector._sidecar._poster as poster_module
+
+    url, handler = server
+    poster = Poster(url, {}, timeout=5)
+    monkeypatch.setattr(poster_module, "_IDLE_REUSE_S", 0.0)
+    for n in range(2):
+        assert poster.post("/ok", [b"%d" % n]) == (200, "")
+    assert handler.seen[0][3] != handler.seen[1][3]
+
+
 def test_an_unreachable_sidecar_is_a_status_0_with_the_reason_never_an_exception() -> None:
     poster = Poster(f"http://127.0.0.1:{free_port()}", {}, timeout=2)
     assert poster.post("/ok", [b"x"]) == (0, "ConnectionRefusedError")
