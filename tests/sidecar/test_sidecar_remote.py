@@ -29,12 +29,13 @@ def sidecar(tmp_path: Path) -> Iterator[Sidecar]:
 def test_two_remote_apps_10_concurrent_runs_each_land_once_and_attributed(sidecar: Sidecar, tmp_path: Path) -> None:
     app_env = env(AUDIT_SIDECAR_URL=sidecar.url, AUDIT_CAPTURE_LOGGERS="true")
     # The apps start before the sidecar is ready: their first deliveries fail and are retried.
+    # One of them gzips its bodies (AUDIT_REMOTE_GZIP), the other sends them as they are.
     apps = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.sidecar._remote_app", name, str(RUNS)],
-            env=app_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**app_env, "AUDIT_REMOTE_GZIP": gzip}, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
-        for name in ("alpha", "beta")
+        for name, gzip in (("alpha", "false"), ("beta", "true"))
     ]  # fmt: skip
     try:
         sidecar.wait_ready()
