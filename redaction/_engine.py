@@ -36,6 +36,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from ._apply import Finding
+from ._emails import slash_safe_email_recognizer
 from ._numbers import AuditCardRecognizer, AuditIbanRecognizer, AuditPhoneRecognizer
 from ._people_places import AuditLocationRecognizer, AuditPersonRecognizer
 from ._secrets import SECRET_ENTITIES, secret_recognizers
@@ -93,7 +94,7 @@ def _recognizers(use_ner: bool) -> list[EntityRecognizer]:
         EmailRecognizer(), IpRecognizer(), CryptoRecognizer(), UsSsnRecognizer(), UsItinRecognizer(),
         UsPassportRecognizer(), UsBankRecognizer(), UsLicenseRecognizer(), MedicalLicenseRecognizer(),
         NhsRecognizer(), AuditCardRecognizer(), AuditIbanRecognizer(), AuditPhoneRecognizer(), AuditPersonRecognizer(),
-        AuditLocationRecognizer(), *secret_recognizers(),
+        AuditLocationRecognizer(), slash_safe_email_recognizer(), *secret_recognizers(),
     ]  # fmt: skip
     if use_ner:
         found.append(SpacyRecognizer(supported_entities=["PERSON", "LOCATION", "NRP"]))

@@ -17,15 +17,19 @@ from typing import Any
 _MAX_DEPTH = 64
 
 # Values that are structure, not content: the type tags and placeholders of the collector's
-# serializer, message ids and timestamps. Each is kept only when it has the exact shape expected
-# under its key, so a user's own {"id": "jane@example.com"} is still analysed. NER otherwise
-# mangles them ("max-depth" became <PERSON>) and spends most of its time on them.
+# serializer, message, agent and team ids, and timestamps. Each is kept only when it has the
+# exact shape expected under its key, so a user's own {"id": "jane@example.com"} is still
+# analysed. NER otherwise mangles them ("max-depth" became <PERSON>) and spends most of its time
+# on them.
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,80}")
 _UUID_OR_HEX = re.compile(
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}|[0-9a-f]{16,64}"
 )
 _ISO_TS = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
 _MESSAGE_TYPE = re.compile(r"[A-Z][A-Za-z]{2,60}(?:Message|Event|Result|Request|Response|Call|Start|Termination)")
+# An AgentId as autogen-core logs it ("type/key"): a developer-chosen type and a key that is a
+# team's uuid or "default". A key of any other shape (an app may key agents by user) is analysed.
+_AGENT_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,160}/(?:" + _UUID_OR_HEX.pattern + r"|default)")
 STRUCTURAL: dict[str, re.Pattern[str]] = {
     "__type__": _IDENT,
     "__placeholder__": _IDENT,
@@ -33,6 +37,10 @@ STRUCTURAL: dict[str, re.Pattern[str]] = {
     "id": _UUID_OR_HEX,
     "message_id": _UUID_OR_HEX,
     "created_at": _ISO_TS,
+    # Every team run has fresh ids, so the repeat cache never holds them: analysing them cost a
+    # spaCy pass each (three per team run, most of NER's time in the remote-mode workload).
+    "agent_id": _AGENT_ID,
+    "topic_source": _UUID_OR_HEX,
 }
 
 

@@ -12,6 +12,8 @@ def test_structural_values_are_kept_verbatim(redactor: Redactor) -> None:
         "type": "ToolCallRequestEvent",
         "id": "68dbc252-15ff-426d-bb0f-90027a54f314",
         "created_at": "2026-11-26T16:39:04.126047+00:00",
+        "agent_id": "support_68dbc252-15ff-426d-bb0f-90027a54f314/68dbc252-15ff-426d-bb0f-90027a54f314",
+        "topic_source": "68dbc252-15ff-426d-bb0f-90027a54f314",
         "content": "Call Jane Doe at jane.doe@example.com",
     }
     out = redactor.redact_value(value, "acme").value
@@ -20,7 +22,26 @@ def test_structural_values_are_kept_verbatim(redactor: Redactor) -> None:
 
 
 def test_pii_under_structural_keys_is_still_redacted(redactor: Redactor) -> None:
-    value = {"id": "jane.doe@example.com", "type": "Jane Doe", "created_at": "call +44 20 7946 0958"}
+    value = {
+        "id": "jane.doe@example.com",
+        "type": "Jane Doe",
+        "created_at": "call +44 20 7946 0958",
+        "agent_id": "assistant/jane.doe@example.com",  # an app keying its agents by user
+        "topic_source": "jane.doe@example.com",
+    }
     out = redactor.redact_value(value, "acme").value
     assert out["id"] == "<EMAIL_ADDRESS>"
     assert "7946" not in out["created_at"]
+    assert "jane.doe@example.com" not in out["agent_id"] and out["agent_id"].startswith("assistant/")
+    assert out["topic_source"] == "<EMAIL_ADDRESS>"
+
+
+def test_an_email_right_after_a_slash_is_found(redactor: Redactor) -> None:
+    # Presidio's recognizer took "assistant/jane.doe@..." for one address, failed its domain check
+    # and kept the whole string; an AgentId keyed by user, or a URL path, leaked the address.
+    for text, kept in (
+        ("assistant/jane.doe@example.com", "assistant/"),
+        ("GET /users/jane.doe@example.com/orders", "/orders"),
+    ):
+        out = redactor.redact_value({"x": text}, "acme").value["x"]
+        assert "jane.doe" not in out and "<EMAIL_ADDRESS>" in out and kept in out, out
