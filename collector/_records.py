@@ -68,7 +68,12 @@ class RecordBuilder:
                 value = {"__placeholder__": "unserializable", "reason": type(exc).__name__}
                 report.placeholders.append("unserializable")
             reports.append(report)
-            items.append((event.task.tenant_id, {"payload": value, "topic_source": event.topic_source}))
+            # Agent keys and topic sources are the app's choice (a user's id or email): redacted too.
+            # The usual ones (a team's uuid, "default") are structural and skip analysis.
+            items.append((event.task.tenant_id, {
+                "payload": value, "topic_source": event.topic_source,
+                "sender": agent_str(event.sender), "recipient": agent_str(event.recipient),
+            }))  # fmt: skip
         outcomes = self._redact(items)
         return [
             self._record(event, outcome, report)
@@ -91,9 +96,12 @@ class RecordBuilder:
         value = outcome.value if status == "ok" else None
         if isinstance(value, dict):
             payload, topic_source = value.get("payload"), str(value.get("topic_source") or "")
+            sender, recipient = str(value.get("sender") or ""), str(value.get("recipient") or "")
         else:
             payload = {"__placeholder__": "redaction-failed", "reason": status}
             topic_source = "<withheld>" if event.topic_source else ""
+            sender = "<withheld>" if agent_str(event.sender) else ""
+            recipient = "<withheld>" if agent_str(event.recipient) else ""
         described = describe(payload)
         payload_text = dumps_bounded(payload, self._settings.max_payload_chars, report)
         content = clean_str(described.content, self._settings.max_field_chars, report)
@@ -110,8 +118,8 @@ class RecordBuilder:
             user_id=ref.user_id,
             team_id=ref.team_id,
             team_type=ref.team_type,
-            sender=agent_str(event.sender),
-            recipient=agent_str(event.recipient),
+            sender=sender,
+            recipient=recipient,
             topic_type=event.topic_type,
             topic_source=topic_source,
             message_type=described.message_type or _type_name(event.payload),

@@ -40,6 +40,8 @@ STRUCTURAL: dict[str, re.Pattern[str]] = {
     # Every team run has fresh ids, so the repeat cache never holds them: analysing them cost a
     # spaCy pass each (three per team run, most of NER's time in the remote-mode workload).
     "agent_id": _AGENT_ID,
+    "sender": _AGENT_ID,
+    "recipient": _AGENT_ID,
     "topic_source": _UUID_OR_HEX,
 }
 

@@ -147,3 +147,25 @@ async def test_aclose_leaves_nothing_unwritten(store: Store, redactor: object) -
     assert stats.lost == 0 and stats.queued == 0 and stats.written == stats.accepted
     _, rows = store.query("SELECT count() FROM events")
     assert rows[0][0] == stats.accepted
+
+
+async def test_an_agent_keyed_by_a_users_email_never_stores_the_email(store: Store, redactor: object) -> None:
+    # Core apps choose agent keys and topic sources; a user's email is a plausible choice. The
+    # sender, recipient and topic_source columns go through the redactor like the payload.
+    hook = make_hook(store, redactor)
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    await Echo.register(runtime, "echo", lambda: Echo())
+    runtime.start()
+    email = "jane.doe@example.com"
+    async with hook.core_task(email, tenant_id="acme") as task:
+        assert await runtime.send_message(Ping(3), AgentId("echo", email)) == 3
+    await runtime.stop_when_idle()
+    assert await hook.aclose()
+    _, rows = store.query(
+        "SELECT kind, sender, recipient, topic_source, payload FROM events WHERE correlation_id = {c:String}",
+        parameters={"c": task.correlation_id},
+    )
+    assert {r[0] for r in rows} >= {"send", "response"}
+    assert email not in repr(rows)
+    recipients = {r[2] for r in rows if r[0] == "send"}
+    assert recipients == {"echo/<EMAIL_ADDRESS>"}, recipients
