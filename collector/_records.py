@@ -68,10 +68,11 @@ class RecordBuilder:
                 value = {"__placeholder__": "unserializable", "reason": type(exc).__name__}
                 report.placeholders.append("unserializable")
             reports.append(report)
-            # Agent keys and topic sources are the app's choice (a user's id or email): redacted too.
-            # The usual ones (a team's uuid, "default") are structural and skip analysis.
+            # Agent keys, topic sources and a Core task's key (its team_id) are the app's choice (a
+            # user's id or email): redacted too. The usual ones (a team's uuid, "default") are
+            # structural and skip analysis.
             items.append((event.task.tenant_id, {
-                "payload": value, "topic_source": event.topic_source,
+                "payload": value, "topic_source": event.topic_source, "team_id": event.task.team_id,
                 "sender": agent_str(event.sender), "recipient": agent_str(event.recipient),
             }))  # fmt: skip
         outcomes = self._redact(items)
@@ -97,11 +98,13 @@ class RecordBuilder:
         if isinstance(value, dict):
             payload, topic_source = value.get("payload"), str(value.get("topic_source") or "")
             sender, recipient = str(value.get("sender") or ""), str(value.get("recipient") or "")
+            team_id = str(value.get("team_id") or "")
         else:
             payload = {"__placeholder__": "redaction-failed", "reason": status}
             topic_source = "<withheld>" if event.topic_source else ""
             sender = "<withheld>" if agent_str(event.sender) else ""
             recipient = "<withheld>" if agent_str(event.recipient) else ""
+            team_id = "<withheld>" if event.task.team_id else ""
         described = describe(payload)
         payload_text = dumps_bounded(payload, self._settings.max_payload_chars, report)
         content = clean_str(described.content, self._settings.max_field_chars, report)
@@ -116,7 +119,7 @@ class RecordBuilder:
             ts_ns=event.ts_ns,
             kind=str(event.kind),
             user_id=ref.user_id,
-            team_id=ref.team_id,
+            team_id=team_id,
             team_type=ref.team_type,
             sender=sender,
             recipient=recipient,

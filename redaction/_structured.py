@@ -43,6 +43,7 @@ STRUCTURAL: dict[str, re.Pattern[str]] = {
     "sender": _AGENT_ID,
     "recipient": _AGENT_ID,
     "topic_source": _UUID_OR_HEX,
+    "team_id": _UUID_OR_HEX,
 }
 
 

@@ -150,8 +150,8 @@ async def test_aclose_leaves_nothing_unwritten(store: Store, redactor: object) -
 
 
 async def test_an_agent_keyed_by_a_users_email_never_stores_the_email(store: Store, redactor: object) -> None:
-    # Core apps choose agent keys and topic sources; a user's email is a plausible choice. The
-    # sender, recipient and topic_source columns go through the redactor like the payload.
+    # Core apps choose agent keys, topic sources and task keys; a user's email is a plausible
+    # choice. The sender, recipient, topic_source and team_id columns go through the redactor.
     hook = make_hook(store, redactor)
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     await Echo.register(runtime, "echo", lambda: Echo())
@@ -162,10 +162,16 @@ async def test_an_agent_keyed_by_a_users_email_never_stores_the_email(store: Sto
     await runtime.stop_when_idle()
     assert await hook.aclose()
     _, rows = store.query(
-        "SELECT kind, sender, recipient, topic_source, payload FROM events WHERE correlation_id = {c:String}",
+        "SELECT kind, sender, recipient, topic_source, payload, team_id, correlation_id FROM events "
+        "WHERE correlation_id = {c:String}",
         parameters={"c": task.correlation_id},
     )
     assert {r[0] for r in rows} >= {"send", "response"}
     assert email not in repr(rows)
     recipients = {r[2] for r in rows if r[0] == "send"}
     assert recipients == {"echo/<EMAIL_ADDRESS>"}, recipients
+    assert {r[5] for r in rows} == {"<EMAIL_ADDRESS>"}
+    _, tasks = store.query(
+        "SELECT team_id FROM tasks FINAL WHERE correlation_id = {c:String}", parameters={"c": task.correlation_id}
+    )
+    assert tasks == [("<EMAIL_ADDRESS>",)]
