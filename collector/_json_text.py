@@ -25,7 +25,7 @@ MAX_FAST_CHARS = 1_000_000
 _FAST_TEXT_MODULES = ("autogen_agentchat.", "autogen_core.")
 # Dict payloads the hook builds itself, whose values it knows; app-built ones (CustomEvent attrs)
 # can hold anything and take the walk.
-OWN_PAYLOADS = frozenset({"TaskStart", "TaskResult", "TaskUnfinished", "TaskError", "LogRecord"})
+_OWN_PAYLOADS = frozenset({"TaskStart", "TaskResult", "TaskUnfinished", "TaskError", "LogRecord"})
 
 
 class JsonSnapshot:
@@ -41,8 +41,7 @@ def fast_json_text(value: Any) -> str | None:
     """The payload's JSON text, tagged with its type as the walk tags it, or None: the walk's job."""
     cls = type(value)
     if cls is dict:
-        name = value.get("__type__")  # any value an app put there: only a str can be one of ours
-        return _fast_anchor_text(value) if type(name) is str and name in OWN_PAYLOADS else None
+        return _fast_anchor_text(value)
     route, prefix, _ = _ROUTES.get(cls) or route_of(cls)
     text: str | None = None
     try:
@@ -90,29 +89,48 @@ def route_of(cls: type) -> tuple[str, str, str]:
 ROUTES = _ROUTES  # read-only outside this module: the cache route_of fills
 
 
+def anchor_shape(value: dict[str, Any]) -> tuple[str, tuple[str, ...]] | None:
+    """(type name, keys of its list fields) of one of the hook's own payloads (``_OWN_PAYLOADS``)
+    whose other values are JSON scalars under str keys, or None: an app's dict (whose "__type__"
+    may hold anything), or one holding bytes, containers, app objects or a non-finite float
+    (pydantic would write null where the walk writes a placeholder). What the lists hold is for
+    the caller to check."""
+    name = value.get("__type__")
+    if type(name) is not str or name not in _OWN_PAYLOADS:
+        return None
+    lists: list[str] = []
+    for key, item in value.items():
+        cls = type(item)
+        if type(key) is not str:
+            return None
+        if cls is list:
+            lists.append(key)
+        elif cls not in _SCALARS or (cls is float and not math.isfinite(item)):
+            return None
+    return name, tuple(lists)
+
+
 def _fast_anchor_text(value: dict[str, Any]) -> str | None:
     """The hook's own payloads (task anchors, log lines): flat dicts of scalars, plus lists of
     AutoGen's models (a TaskResult's messages), each dumped by pydantic and tagged with its type as
-    the walk tags it. Anything else inside (bytes, containers, app objects), a lone surrogate or a
-    NaN makes it give up: the walk's job."""
+    the walk tags it. Anything else inside (see ``anchor_shape``) or a lone surrogate makes it give
+    up: the walk's job."""
+    shape = anchor_shape(value)
+    if shape is None:
+        return None
+    lists = shape[1]
     parts: list[str] = []
     try:
         for key, item in value.items():
-            if type(key) is not str:
-                return None
-            if type(item) in _SCALARS:
-                if type(item) is float and not math.isfinite(item):
-                    return None
-                encoded = pydantic_core.to_json(item).decode()
-            elif type(item) is list:
+            if key in lists:
                 texts = [fast_json_text(model) if type(model) not in _SCALARS else None for model in item]
                 if any(text is None for text in texts):
                     return None
                 encoded = "[" + ",".join(texts) + "]"  # type: ignore[arg-type]  # None ruled out above
             else:
-                return None  # bytes, nested containers, app objects: the walk's job
+                encoded = pydantic_core.to_json(item).decode()
             parts.append(pydantic_core.to_json(key).decode() + ":" + encoded)
-    except Exception:  # noqa: BLE001 - surrogates, unknown types, odd values: the walk decides
+    except Exception:  # noqa: BLE001 - surrogates, odd values: the walk decides
         return None
     text = "{" + ",".join(parts) + "}"
     if len(text) > MAX_FAST_CHARS or '{"data":"' in text:

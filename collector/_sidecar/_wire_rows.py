@@ -18,14 +18,13 @@ models, log events and the hook's own anchors (app-defined types, app-built dict
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import pydantic_core
 
 from .._events import CapturedEvent, EventKind, TaskRef
-from .._json_text import LOG_EVENT, MAX_FAST_CHARS, MODEL, OWN_PAYLOADS, ROUTES, JsonSnapshot, route_of
+from .._json_text import LOG_EVENT, MAX_FAST_CHARS, MODEL, ROUTES, JsonSnapshot, anchor_shape, route_of
 from .._records import agent_str
 from .._serialize import to_json_text
 
@@ -102,30 +101,17 @@ def encode_rows(
 
 
 def own_fields(payload: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """(type slot, fields) of one of the hook's own anchor dicts (``OWN_PAYLOADS``) that the one call
-    can carry, or None. Flat scalars go as they are; the one list a TaskResult has (its messages)
-    must hold AutoGen's models only, and goes as ``[type, fields]`` pairs with the type slot
-    ``"<type>;<key>"``, so the sidecar tags each message as version 1 did. A non-finite float, any
-    other value or a second list: None (the per-event route)."""
-    name = payload.get("__type__")
-    if type(name) is not str or name not in OWN_PAYLOADS:  # an app's dict may hold anything there
+    """(type slot, fields) of one of the hook's own anchor dicts that the one call can carry, or
+    None (the per-event route). Its scalars go as they are (see ``anchor_shape``); the one list a
+    TaskResult has (its messages) must hold AutoGen's models only, and goes as ``[type, fields]``
+    pairs with the type slot ``"<type>;<key>"``, so the sidecar tags each message as version 1 did."""
+    shape = anchor_shape(payload)
+    if shape is None or len(shape[1]) > 1:
         return None
-    listed: str | None = None
-    for key, value in payload.items():
-        cls = type(value)
-        if type(key) is not str:
-            return None
-        if cls is str or cls is int or value is None or cls is bool:
-            continue
-        if cls is float:
-            if not math.isfinite(value):
-                return None  # pydantic writes null where version 1 took the walk
-        elif cls is list and listed is None:
-            listed = key
-        else:
-            return None
-    if listed is None:
+    name, lists = shape
+    if not lists:
         return name, payload
+    (listed,) = lists
     pairs: list[list[Any]] = []
     for item in payload[listed]:
         route, _, tag = ROUTES.get(type(item)) or route_of(type(item))
