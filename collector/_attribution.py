@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._events import TaskRef
+from ._fallback_ids import fallback_correlation
 
 _IMPLICIT_MAX = 10_000
 
@@ -81,11 +82,13 @@ class Attribution:
             tenant = groups.get("tenant_id") or self._unattributed
             return TaskRef(
                 tenant_id=tenant,
-                correlation_id=groups.get("correlation_id") or key,
+                correlation_id=groups.get("correlation_id") or key,  # the app's declared convention
                 user_id=groups.get("user_id") or "",
                 team_id=key,
             )
-        return TaskRef(tenant_id=self._unattributed, correlation_id=key or "unknown", team_id=key)
+        # Filed under the key, as a pseudonym unless it is an id (see _fallback_ids).
+        correlation = fallback_correlation(key) if key else "unknown"
+        return TaskRef(tenant_id=self._unattributed, correlation_id=correlation, team_id=key)
 
     def _remember(self, key: str, ctx: TaskContext) -> TaskContext:
         self._implicit[key] = ctx

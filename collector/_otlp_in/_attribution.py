@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._events import TaskRef
+from .._fallback_ids import fallback_correlation
 
 TENANT_KEY = "tenant.id"
 CORRELATION_KEY = "correlation.id"
@@ -100,5 +101,9 @@ class OtlpAttribution:
             tenant = tenant or groups.get("tenant_id") or ""
             correlation = correlation or groups.get("correlation_id") or ""
             user = user or groups.get("user_id") or ""
-        correlation = correlation or source or trace_id or "unknown"
+        if not correlation and source:
+            # The app's declared convention keeps the source; anything else is a pseudonym unless
+            # it is an id (see _fallback_ids).
+            correlation = source if match else fallback_correlation(source)
+        correlation = correlation or trace_id or "unknown"
         return TaskRef(tenant or self._unattributed, correlation, user, source)

@@ -175,3 +175,30 @@ async def test_an_agent_keyed_by_a_users_email_never_stores_the_email(store: Sto
         "SELECT team_id FROM tasks FINAL WHERE correlation_id = {c:String}", parameters={"c": task.correlation_id}
     )
     assert tasks == [("<EMAIL_ADDRESS>",)]
+
+
+async def test_an_unclaimed_email_key_is_filed_under_a_pseudonym(store: Store, redactor: object) -> None:
+    # No task claims these sends, so they are filed under the agent key as an unattributed task.
+    # The correlation id is the trail's key and is stored as given: the email must not become it.
+    hook = make_hook(store, redactor)
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    await Echo.register(runtime, "echo", lambda: Echo())
+    runtime.start()
+    email = "jane.doe@example.com"
+    for n in (1, 2):
+        assert await runtime.send_message(Ping(n), AgentId("echo", email)) == n
+    assert await runtime.send_message(Ping(7), AgentId("echo", "default")) == 7
+    await runtime.stop_when_idle()
+    assert await hook.aclose()
+    _, everything = store.query("SELECT * FROM events")
+    assert everything and email not in repr(everything)
+    _, tasks = store.query("SELECT * FROM tasks FINAL")
+    assert email not in repr(tasks)
+    _, rows = store.query(
+        "SELECT correlation_id, tenant_id, count() FROM events WHERE kind = 'send' GROUP BY 1, 2 ORDER BY 1"
+    )
+    by_correlation = {r[0]: (r[1], r[2]) for r in rows}
+    assert by_correlation.pop("default") == ("_unattributed", 1)  # an id-shaped key is kept
+    [(pseudonym, (tenant, sends))] = by_correlation.items()
+    assert pseudonym.startswith("src-") and tenant == "_unattributed"
+    assert sends == 2  # both sends to the same key are one task
