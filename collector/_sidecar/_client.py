@@ -1,9 +1,11 @@
 """RemoteSink: the app-side EventSink that ships raw events to a sidecar over loopback.
 
 Shaped like the in-process pipeline: ``submit`` is an append to a bounded deque on the runtime's
-dispatch loop; a daemon thread serializes batches and POSTs them with the bearer token (see
-_poster), retrying with backoff until the sidecar acknowledges them (it answers 200 only once
-they are durable).
+dispatch loop; an encoder thread turns what it holds into wire rows every snapshot interval, and
+a shipper thread POSTs them in batches with the bearer token (see _poster), retrying with backoff
+until the sidecar acknowledges them (it answers 200 only once they are durable). Two threads, so
+that a POST waiting on a busy, slow or absent sidecar never keeps message objects alive (held,
+they are rescanned by the app's garbage collector, and they take far more memory than their rows).
 Overflow is never silent: the count of dropped events is shipped per task as ``loss`` records.
 """
 
@@ -70,13 +72,20 @@ class RemoteSink:
         # Runs of events already encoded as wire rows (see _snapshot), in capture order, each with
         # the (task, seq) of its events, to count them lost if the sidecar never takes them.
         self._ready: collections.deque[tuple[memoryview, list[tuple[TaskRef, int]]]] = collections.deque()
-        self._ready_events = 0
-        self._wake = threading.Event()
+        # Events put on ready (by the encoder) and taken off it (by the shipper): one writer each, so
+        # their difference needs no lock.
+        self._encoded = 0
+        self._taken = 0
+        self._wake = threading.Event()  # the encoder's
+        self._ship_wake = threading.Event()  # the shipper's
         self._cond = threading.Condition()
         self._flush_requested = 0
+        self._ship_requested = 0  # the flush generation whose events the encoder has put on ready
         self._flush_done = 0
         self._stopping = False
-        self._deadline = float("inf")  # monotonic time after which a stopping worker gives up
+        self._halt = threading.Event()  # set with _stopping: cuts a retry's backoff short
+        self._encoder_done = False
+        self._deadline = float("inf")  # monotonic time after which a stopping shipper gives up
         self._lost_lock = threading.Lock()
         self._lost_pending: dict[TaskRef, list[int]] = {}
         self._loss_ids = itertools.count(1)
@@ -90,11 +99,13 @@ class RemoteSink:
             headers["Content-Encoding"] = "gzip"
         self._poster = Poster(settings.sidecar_url, headers, self._sidecar.remote_timeout_s)
         self._feeders: list[Callable[[], object]] = []
-        self._thread = threading.Thread(target=self._run, name="autogen-audit-remote", daemon=True)
-        self._thread.start()
+        self._encoder = threading.Thread(target=self._encode_loop, name="autogen-audit-remote", daemon=True)
+        self._shipper = threading.Thread(target=self._ship_loop, name="autogen-audit-remote-post", daemon=True)
+        self._encoder.start()
+        self._shipper.start()
 
     def add_feeder(self, feed: Callable[[], object]) -> None:
-        """Have the worker call ``feed`` (which submits what the hook's capture log holds) before
+        """Have the encoder call ``feed`` (which submits what the hook's capture log holds) before
         each snapshot pass, and so before a flush completes."""
         self._feeders.append(feed)
 
@@ -102,7 +113,7 @@ class RemoteSink:
     def submit(self, event: CapturedEvent) -> bool:
         """Enqueue one event. Never blocks, never raises; a full buffer records a counted loss."""
         queue = self._queue
-        if len(queue) + self._ready_events >= self._max or self._stopping:
+        if len(queue) + self._encoded - self._taken >= self._max or self._stopping:
             self._record_loss(event.task, event.seq, 1)
             return False
         queue.append(event)
@@ -112,10 +123,10 @@ class RemoteSink:
         return True
 
     def _record_loss(self, task: TaskRef, first_seq: int, count: int) -> None:
-        with self._lost_lock:
+        with self._lost_lock:  # the loop, the encoder and the shipper all count losses
             entry = self._lost_pending.setdefault(task, [0, first_seq])
             entry[0] += count
-        self._lost += count
+            self._lost += count
         if self._lost in (1, 10, 100, 1000) or self._lost % 10_000 == 0:
             log.warning("collector: remote buffer full or sidecar unreachable, %d events lost so far", self._lost)
 
@@ -130,12 +141,14 @@ class RemoteSink:
             return self._cond.wait_for(lambda: self._flush_done >= generation, timeout) and not self._lost_pending
 
     def shutdown(self, timeout: float) -> bool:
-        """Flush, then stop the worker. Returns whether everything accepted was acknowledged."""
+        """Flush, then stop both threads. Returns whether everything accepted was acknowledged."""
         self._deadline = time.monotonic() + timeout
         flushed = self.flush(timeout)
         self._stopping = True
+        self._halt.set()
         self._wake.set()
-        self._thread.join(timeout=max(0.1, self._deadline - time.monotonic()))
+        for thread in (self._encoder, self._shipper):
+            thread.join(timeout=max(0.1, self._deadline - time.monotonic()))
         self._poster.close()
         return flushed and not self._queue and not self._ready and self._acknowledged == self._accepted
 
@@ -144,16 +157,17 @@ class RemoteSink:
             accepted=self._accepted,
             acknowledged=self._acknowledged,
             lost=self._lost,
-            queued=len(self._queue) + self._ready_events,
+            queued=len(self._queue) + self._encoded - self._taken,
             batches=self._batches,
             retries=self._retries,
             rejected_batches=self._rejected,
         )
 
-    # -- worker ---------------------------------------------------------------------------
-    def _run(self) -> None:
-        # Two paces: payloads become JSON text every snapshot interval (held as objects they would be
-        # rescanned by the app's garbage collector), batches are shipped every batch interval.
+    # -- threads --------------------------------------------------------------------------
+    def _encode_loop(self) -> None:
+        # Two paces: payloads become wire rows every snapshot interval, whatever the sidecar is doing
+        # (held as objects they would be rescanned by the app's garbage collector); the shipper is
+        # asked to post them every batch interval, or at once for a full batch, a flush or a stop.
         snapshot_every = min(self._settings.snapshot_interval_s, self._settings.batch_interval_s)
         ship_every = self._settings.batch_interval_s
         last_ship = time.monotonic()
@@ -162,19 +176,41 @@ class RemoteSink:
             self._wake.clear()
             with self._cond:
                 generation = self._flush_requested
+            stopping = self._stopping
             try:
                 self._snapshot()
-                due = woke or self._stopping or self._ready_events >= self._batch
-                if not due and time.monotonic() - last_ship < ship_every:
-                    continue  # nothing shipped: a flush that raced past the wait is served next time
-                self._drain()
+            except Exception as exc:  # noqa: BLE001 - the encoder must survive anything; _snapshot counts its losses
+                log_failure(log, "collector: remote sink encoder error (content withheld)", exc)
+            due = woke or stopping or self._encoded - self._taken >= self._batch
+            if due or time.monotonic() - last_ship >= ship_every:
+                with self._cond:
+                    self._ship_requested = max(self._ship_requested, generation)
                 last_ship = time.monotonic()
-            except Exception as exc:  # noqa: BLE001 - the worker must survive anything; the batch was counted as lost
-                log_failure(log, "collector: remote sink worker error (content withheld)", exc)
+                if stopping and not self._queue:
+                    self._encoder_done = True  # before the wake: the shipper's last pass sees it
+                self._ship_wake.set()
+            if self._encoder_done:
+                return
+
+    def _ship_loop(self) -> None:
+        finished = False
+        while True:
+            if not finished:
+                self._ship_wake.wait()
+                self._ship_wake.clear()
+            # Read before draining: everything the encoder put on ready before these is drained now.
+            finished = self._encoder_done
+            with self._cond:
+                generation = self._ship_requested
+            try:
+                self._drain()
+            except Exception as exc:  # noqa: BLE001 - the shipper must survive anything; the batch was counted as lost
+                log_failure(log, "collector: remote sink shipper error (content withheld)", exc)
             with self._cond:
                 self._flush_done = max(self._flush_done, generation)
                 self._cond.notify_all()
-            if self._stopping and not self._queue and not self._ready:
+            # Past a stop's deadline every pass gives up on one batch (counted lost): this ends.
+            if finished and not self._ready:
                 return
 
     def _snapshot(self) -> None:
@@ -184,7 +220,7 @@ class RemoteSink:
             feed()
         depth, chars, prefix = self._settings.max_depth, self._settings.max_field_chars, self._prefix
         queue, ready, popleft = self._queue, self._ready, self._queue.popleft
-        while queue:  # this worker is the only consumer: order is kept
+        while queue:  # the encoder is the only consumer: order is kept
             run = [popleft() for _ in range(min(len(queue), _RUN_MAX_EVENTS))]
             refs = [(e[1], e[2]) for e in run]
             try:
@@ -195,21 +231,20 @@ class RemoteSink:
                     self._record_loss(task, seq, 1)
                 continue
             ready.append((encoded, refs))
-            self._ready_events += len(run)
+            self._encoded += len(run)
 
     def _drain(self) -> None:
-        self._snapshot()
         ready = self._ready
         while ready or self._lost_pending:
             rows: list[memoryview] = []
             events: list[tuple[TaskRef, int]] = []
             while ready and len(events) < self._batch:
                 encoded, refs = ready.popleft()
-                self._ready_events -= len(refs)
+                self._taken += len(refs)
                 rows.append(encoded)
                 events.extend(refs)
             if not self._ship(rows, events):
-                return  # refused or given up: pace the next attempt by the worker's interval
+                return  # refused or given up: pace the next attempt by the batch interval
 
     def _ship(self, rows: list[memoryview], batch: list[tuple[TaskRef, int]]) -> bool:
         losses = self._loss_events()
@@ -268,5 +303,6 @@ class RemoteSink:
             self._retries += 1
             delay = next(delays)
             if self._stopping:
-                delay = min(delay, max(0.0, self._deadline - time.monotonic()))
-            time.sleep(delay)
+                time.sleep(min(delay, max(0.0, self._deadline - time.monotonic())))
+            else:
+                self._halt.wait(delay)  # a stop cuts it short, to pace the rest against its deadline
