@@ -10,6 +10,10 @@ Configurations, interleaved round by round (a fresh runtime per batch of concurr
            receiver in its own process
   remote0  the same remote hook shipping to a null receiver: the app-side cost alone, without the
            sidecar's redaction competing for the same cores (on a 2-core box it does)
+  held     `remote` with the sidecar stopped (SIGSTOP) for the timed part and resumed before the
+           drain: the same hook, protocol and batches, with none of the sidecar's work overlapping
+           the app's (as on a sidecar with cores of its own); `remote` over `held` is what the
+           sidecar's concurrent work costs the app on shared cores
 
 Prints the median wall time per configuration and its ratio to `none` (target: remote <= 1.10x),
 the app process's CPU time (all its threads) per configuration, the remote configurations over
@@ -101,7 +105,7 @@ def main() -> None:
         help="run the sidecar N steps of CPU priority below the app (nice), as a sidecar container with a "
         "smaller CPU weight than the app's would run: its redaction then waits for cycles the app leaves",
     )  # fmt: skip
-    parser.add_argument("--configs", default="none,empty,remote,otel,remote0",
+    parser.add_argument("--configs", default="none,empty,remote,otel,remote0,held",
                         help="configurations to time (none always is): spend the rounds on fewer")  # fmt: skip
     parser.add_argument("--samples-json", metavar="PATH", help="also write every sample here (for bench/repeat.py)")
     args = parser.parse_args()
@@ -142,6 +146,7 @@ def main() -> None:
         "remote": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[hook]), hook),
         "otel": (lambda: SingleThreadedAgentRuntime(tracer_provider=provider), None),
         "remote0": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[null_hook]), null_hook),
+        "held": (lambda: SingleThreadedAgentRuntime(intervention_handlers=[hook]), hook),
     }
     configs = selected(configs, args.configs)
     times: dict[str, list[float]] = {name: [] for name in configs}
@@ -155,7 +160,13 @@ def main() -> None:
                 gc.collect()  # every sample starts from the same collector state (see hook_overhead.py)
                 cpu_start = time.process_time()
                 # workload() taps the event loggers for this hook only while it runs.
-                times[name].append(asyncio.run(workload(make_runtime, with_hook, args.teams, args.batches)))
+                if name == "held":
+                    sidecar.send_signal(signal.SIGSTOP)
+                try:
+                    times[name].append(asyncio.run(workload(make_runtime, with_hook, args.teams, args.batches)))
+                finally:
+                    if name == "held":
+                        sidecar.send_signal(signal.SIGCONT)
                 # Drain this configuration's exporter inside its CPU sample, outside its wall time.
                 if with_hook is not None:
                     with_hook.flush(600)
@@ -187,10 +198,13 @@ def main() -> None:
         print(f"{name:<8} {median:>8.3f} {median / base:>6.2f}x {paired:>27} {cpu_median:>10.3f} "
               f"{cpu_median / cpu_base:>6.2f}x")  # fmt: skip
     if "empty" in times:
-        for name in ("remote", "remote0"):
+        for name in ("remote", "remote0", "held"):
             if name in times:
                 print(f"{name} over empty (what the hook adds to AutoGen's own handler cost): "
                       f"{paired_ratios(times[name], times['empty'])}")  # fmt: skip
+    if "held" in times and "remote" in times:
+        print("remote over held (what the sidecar's concurrent work costs the app on shared cores): "
+              f"{paired_ratios(times['remote'], times['held'])}")  # fmt: skip
     print(f"remote hook: accepted={stats.accepted} acknowledged={stats.acknowledged} lost={stats.lost} "
           f"batches={stats.batches} retries={stats.retries} complete={complete}")  # fmt: skip
     store = Store.open(dsn)
