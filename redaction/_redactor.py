@@ -59,6 +59,7 @@ class Redactor:
         known = self._engine.supported | {_SECRET_ENTITY}
         self.policies = PolicySet(policy_path or self.settings.policy_path, known_entities=known)
         self._cache: OrderedDict[bytes, tuple[str, tuple[tuple[str, int], ...]]] = OrderedDict()
+        self._key_bases: dict[tuple[str, str], Any] = {}  # see _keys
         self._lock = threading.Lock()
         self._counts = Counter[str]()
         self._pool = AnalysisPool(self.settings) if self.settings.process_pool else None
@@ -86,13 +87,14 @@ class Redactor:
 
     def redact_many(self, items: Sequence[tuple[str, Any]]) -> list[RedactionOutcome]:
         """Redact (tenant_id, value) pairs in one batch. Fails closed per item."""
-        plans: list[tuple[TenantPolicy, Any, list[str]] | BaseException] = []
+        plans: list[tuple[TenantPolicy, Any, list[str], list[bytes]] | BaseException] = []
         for tenant_id, value in items:
             try:
                 policy = self.policies.get(tenant_id)
                 texts: list[str] = []
                 tree = st.split(value, policy.sensitive_keys, texts)
-                plans.append((policy, tree, [self._prepare(t, policy) for t in texts]))
+                prepared = [self._prepare(t, policy) for t in texts]
+                plans.append((policy, tree, prepared, self._keys(policy, prepared)))
             except Exception as exc:  # noqa: BLE001 - fail closed: the item becomes a placeholder
                 plans.append(exc)
         results = self._analyse_all([p for p in plans if not isinstance(p, BaseException)])
@@ -101,12 +103,12 @@ class Redactor:
             if isinstance(plan, BaseException):
                 outcomes.append(self._failed(tenant_id, plan))
                 continue
-            policy, tree, texts = plan
+            policy, tree, _, keys = plan
             try:
                 counts: Counter[str] = Counter()
                 redacted = []
-                for text in texts:
-                    hit = results[self._key(policy, text)]
+                for key in keys:
+                    hit = results[key]
                     if isinstance(hit, BaseException):
                         raise hit
                     redacted.append(hit[0])
@@ -140,24 +142,33 @@ class Redactor:
             return text[: policy.max_chars] + _TRUNCATED.format(n=len(text) - policy.max_chars)
         return text
 
-    @staticmethod
-    def _key(policy: TenantPolicy, text: str) -> bytes:
-        h = hashlib.blake2b(digest_size=16)
-        # Pseudonyms differ per tenant, so the tenant is part of the key whenever they are in use.
-        h.update(f"{policy.version}\0{policy.tenant_id if policy.needs_pseudonym else ''}\0".encode())
-        h.update(text.encode("utf-8", "surrogatepass"))
-        return h.digest()
+    def _keys(self, policy: TenantPolicy, texts: list[str]) -> list[bytes]:
+        """Each text's cache key: blake2b(policy version, tenant when pseudonyms are used, text).
+        Computed once per text (the hasher of the prefix is kept per policy and copied)."""
+        memo = (policy.version, policy.tenant_id)
+        base = self._key_bases.get(memo)
+        if base is None:
+            base = hashlib.blake2b(digest_size=16)
+            # Pseudonyms differ per tenant, so the tenant is part of the key whenever they are in use.
+            base.update(f"{policy.version}\0{policy.tenant_id if policy.needs_pseudonym else ''}\0".encode())
+            if len(self._key_bases) < 10_000:  # one per tenant and policy version
+                self._key_bases[memo] = base
+        keys = []
+        for text in texts:
+            h = base.copy()
+            h.update(text.encode("utf-8", "surrogatepass"))
+            keys.append(h.digest())
+        return keys
 
     def _analyse_all(
-        self, plans: list[tuple[TenantPolicy, Any, list[str]]]
+        self, plans: list[tuple[TenantPolicy, Any, list[str], list[bytes]]]
     ) -> dict[bytes, tuple[str, tuple[tuple[str, int], ...]] | BaseException]:
         results: dict[bytes, tuple[str, tuple[tuple[str, int], ...]] | BaseException] = {}
         todo: dict[bytes, tuple[TenantPolicy, str]] = {}
         hits = 0
         with self._lock:
-            for policy, _, texts in plans:
-                for text in texts:
-                    key = self._key(policy, text)
+            for policy, _, texts, keys in plans:
+                for text, key in zip(texts, keys, strict=True):
                     if key in results or key in todo:
                         hits += 1
                         continue
