@@ -47,11 +47,6 @@ STRUCTURAL: dict[str, re.Pattern[str]] = {
 }
 
 
-def _structural(key: Any, item: Any) -> bool:
-    pattern = STRUCTURAL.get(key) if isinstance(key, str) else None
-    return pattern is not None and isinstance(item, str) and pattern.fullmatch(item) is not None
-
-
 @dataclass(frozen=True, slots=True)
 class Leaf:
     index: int  # position in the item's list of strings to analyse
@@ -89,21 +84,40 @@ def split(value: Any, sensitive_keys: frozenset[str], texts: list[str], depth: i
         texts.append(value)
         return Leaf(len(texts) - 1)
     if isinstance(value, dict):
-        return {
-            key: item if _structural(key, item) else
-            Secret(str(item)) if _sensitive(key, item, sensitive_keys) else
-            split(item, sensitive_keys, texts, depth + 1)
-            for key, item in value.items()
-        }  # fmt: skip
+        # Per item: a string of the exact shape STRUCTURAL expects under its key is kept; a
+        # non-empty scalar under a sensitive key is a secret; anything else is split. Tested by the
+        # item's type first: this loop runs for every key of every payload stored, and on cache
+        # hits it is most of the redactor's cost.
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                out[key] = split(item, sensitive_keys, texts, depth + 1)
+            elif item is None or isinstance(item, bool) or (isinstance(item, str) and not item):
+                out[key] = item  # what split would give back (an empty string has nothing to redact)
+            elif not isinstance(key, str):
+                out[key] = split(item, sensitive_keys, texts, depth + 1)
+            elif isinstance(item, str) and (pattern := STRUCTURAL.get(key)) is not None and pattern.fullmatch(item):
+                out[key] = item
+            elif _normal_key(key) in sensitive_keys:
+                out[key] = Secret(str(item))
+            else:
+                out[key] = split(item, sensitive_keys, texts, depth + 1)
+        return out
     if isinstance(value, list | tuple):
         return [split(item, sensitive_keys, texts, depth + 1) for item in value]
     return value
 
 
-def _sensitive(key: Any, item: Any, sensitive_keys: frozenset[str]) -> bool:
-    if not isinstance(key, str) or isinstance(item, dict | list | bool) or item is None or item == "":
-        return False
-    return key.casefold().replace("-", "_") in sensitive_keys
+_NORMAL_KEYS: dict[str, str] = {}  # payload keys repeat endlessly ("content", "source", ...)
+
+
+def _normal_key(key: str) -> str:
+    normal = _NORMAL_KEYS.get(key)
+    if normal is None:
+        normal = key.casefold().replace("-", "_")
+        if len(_NORMAL_KEYS) < 100_000:
+            _NORMAL_KEYS[key] = normal
+    return normal
 
 
 def join(tree: Any, redacted: list[str], secret: Callable[[str], str]) -> Any:
@@ -119,15 +133,3 @@ def join(tree: Any, redacted: list[str], secret: Callable[[str], str]) -> Any:
     if isinstance(tree, list):
         return [join(item, redacted, secret) for item in tree]
     return tree
-
-
-def count_secrets(tree: Any) -> int:
-    if isinstance(tree, Secret):
-        return 1
-    if isinstance(tree, JsonText):
-        return count_secrets(tree.tree)
-    if isinstance(tree, dict):
-        return sum(count_secrets(v) for v in tree.values())
-    if isinstance(tree, list):
-        return sum(count_secrets(v) for v in tree)
-    return 0
