@@ -84,14 +84,17 @@ def split(value: Any, sensitive_keys: frozenset[str], texts: list[str], depth: i
         texts.append(value)
         return Leaf(len(texts) - 1)
     if isinstance(value, dict):
-        # Per item: a string of the exact shape STRUCTURAL expects under its key is kept; a
-        # non-empty scalar under a sensitive key is a secret; anything else is split. Tested by the
+        # Per item: a string of the exact shape STRUCTURAL expects under its key is kept; any
+        # non-empty value under a sensitive key is a secret, whole; anything else is split. Tested by the
         # item's type first: this loop runs for every key of every payload stored, and on cache
         # hits it is most of the redactor's cost.
         out: dict[Any, Any] = {}
         for key, item in value.items():
             if isinstance(item, dict | list):
-                out[key] = split(item, sensitive_keys, texts, depth + 1)
+                if item and isinstance(key, str) and _normal_key(key) in sensitive_keys:
+                    out[key] = Secret(json.dumps(item, ensure_ascii=False, default=str))  # a cookie jar, a JWK
+                else:
+                    out[key] = split(item, sensitive_keys, texts, depth + 1)
             elif item is None or isinstance(item, bool) or (isinstance(item, str) and not item):
                 out[key] = item  # what split would give back (an empty string has nothing to redact)
             elif not isinstance(key, str):

@@ -140,3 +140,35 @@ def test_redaction_bad_policy_fails_at_start(tmp_path: Path, monkeypatch: pytest
     bad.write_text('version: "1"\ndefaults: {entities: [NOT_AN_ENTITY]}\n')
     with pytest.raises(PolicyError, match="unknown entities"):
         Redactor(RedactionSettings(ner=False), policy_path=bad)
+
+
+def test_redaction_sensitive_keys_by_value_type_and_secret_counts(pattern_redactor: Redactor) -> None:
+    # The rules split applies per dict item, whatever the value's type: any non-empty value under a
+    # sensitive key is a secret, replaced whole (numbers and containers too: a password list, a
+    # JWK); empty, None and booleans say nothing; a non-string key is analysed like any value. Each
+    # secret is counted.
+    value: dict[Any, Any] = {
+        "password": 1234,
+        "Api-Key": "sk-live-abc",
+        "api_key": "",
+        "token": None,
+        "secret": True,
+        "authorization": {"scheme": "Bearer", "password": ["hunter22"]},
+        7: "mail bob@example.com",
+        "deep": [{"password": "x"}, ""],
+    }
+    out = pattern_redactor.redact_value(value)
+    assert out.status == "ok"
+    assert out.value == {
+        "password": "<SECRET>",
+        "Api-Key": "<SECRET>",
+        "api_key": "",
+        "token": None,
+        "secret": True,
+        "authorization": "<SECRET>",
+        7: "mail <EMAIL_ADDRESS>",
+        "deep": [{"password": "<SECRET>"}, ""],
+    }
+    assert out.counts.get("SECRET") == 4
+    keys = pattern_redactor.redact_value({"cookie": ["sid=s3cr3t-session"], "private_key": {}, "pwd": []}).value
+    assert keys == {"cookie": "<SECRET>", "private_key": {}, "pwd": []}
