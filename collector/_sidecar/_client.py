@@ -181,7 +181,8 @@ class RemoteSink:
                 self._snapshot()
             except Exception as exc:  # noqa: BLE001 - the encoder must survive anything; _snapshot counts its losses
                 log_failure(log, "collector: remote sink encoder error (content withheld)", exc)
-            due = woke or stopping or self._encoded - self._taken >= self._batch
+            # A flush whose wake this pass cleared unseen still counts: its generation is newer.
+            due = woke or stopping or generation > self._ship_requested or self._encoded - self._taken >= self._batch
             if due or time.monotonic() - last_ship >= ship_every:
                 with self._cond:
                     self._ship_requested = max(self._ship_requested, generation)
