@@ -11,7 +11,7 @@ from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.teams import RoundRobinGroupChat
 from autogen_core import AgentId, BaseAgent, MessageContext, SingleThreadedAgentRuntime
 
-from collector import Store
+from collector import AuditHook, Store
 
 from ._teams import TEAM_BUILDERS, make_hook, run_in_task
 
@@ -60,13 +60,19 @@ class Echo(BaseAgent):
         return None
 
 
+async def echo_runtime(hook: AuditHook) -> SingleThreadedAgentRuntime:
+    """A started runtime with the hook and an ``echo`` agent type."""
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    await Echo.register(runtime, "echo", lambda: Echo())
+    runtime.start()
+    return runtime
+
+
 async def test_unserializable_message_and_raising_handler_keep_runtime_and_events(
     store: Store, redactor: object
 ) -> None:
     hook = make_hook(store, redactor)
-    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
-    await Echo.register(runtime, "echo", lambda: Echo())
-    runtime.start()
+    runtime = await echo_runtime(hook)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning from our hook (e.g. on a None response) fails the test
         async with hook.core_task("job-1", tenant_id="acme") as task:
@@ -153,9 +159,7 @@ async def test_an_agent_keyed_by_a_users_email_never_stores_the_email(store: Sto
     # Core apps choose agent keys, topic sources and task keys; a user's email is a plausible
     # choice. The sender, recipient, topic_source and team_id columns go through the redactor.
     hook = make_hook(store, redactor)
-    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
-    await Echo.register(runtime, "echo", lambda: Echo())
-    runtime.start()
+    runtime = await echo_runtime(hook)
     email = "jane.doe@example.com"
     async with hook.core_task(email, tenant_id="acme") as task:
         assert await runtime.send_message(Ping(3), AgentId("echo", email)) == 3
@@ -181,9 +185,7 @@ async def test_an_unclaimed_email_key_is_filed_under_a_pseudonym(store: Store, r
     # No task claims these sends, so they are filed under the agent key as an unattributed task.
     # The correlation id is the trail's key and is stored as given: the email must not become it.
     hook = make_hook(store, redactor)
-    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
-    await Echo.register(runtime, "echo", lambda: Echo())
-    runtime.start()
+    runtime = await echo_runtime(hook)
     email = "jane.doe@example.com"
     for n in (1, 2):
         assert await runtime.send_message(Ping(n), AgentId("echo", email)) == n
