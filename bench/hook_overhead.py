@@ -194,17 +194,18 @@ def held_settings(dsn: str, *, snapshot: bool = True) -> AuditSettings:
     )  # fmt: skip
 
 
-class FullCollections:
-    """Counts the full (generation 2) garbage collections and the time spent in them."""
+class Collections:
+    """Counts the garbage collections of one generation (all with None) and the time spent in them."""
 
-    def __init__(self) -> None:
+    def __init__(self, generation: int | None = None) -> None:
+        self.generation = generation
         self.count = 0
         self.seconds = 0.0
         self._start = 0.0
         gc.callbacks.append(self._callback)
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
-        if info["generation"] != 2:
+        if self.generation is not None and info["generation"] != self.generation:
             return
         if phase == "start":
             self._start = time.perf_counter()
@@ -300,7 +301,7 @@ def main() -> None:
     configs = selected(configs, args.configs)
     times: dict[str, list[float]] = {name: [] for name in configs}
     drain_s: list[float] = []
-    full = FullCollections()
+    full = Collections(generation=2)  # full collections: each rescans every object
     gc_count = dict.fromkeys(configs, 0)
     gc_seconds = dict.fromkeys(configs, 0.0)
     try:

@@ -26,9 +26,7 @@ import logging
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,25 +37,10 @@ from autogen_core import SingleThreadedAgentRuntime  # noqa: E402 - after the pa
 from collector import AuditHook  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from hook_overhead import free_port, paired_ratios, rotated, workload  # noqa: E402 - the same workload
+from hook_overhead import Collections, free_port, paired_ratios, rotated, workload  # noqa: E402 - the same workload
 
 logging.getLogger("autogen_core.events").setLevel(logging.ERROR)
 logging.getLogger("collector").setLevel(logging.ERROR)  # one "delivery failed" line per retry otherwise
-
-
-class GcClock:
-    """Seconds the garbage collector has run since start (both phases of every collection)."""
-
-    def __init__(self) -> None:
-        self.total = 0.0
-        self._started = 0.0
-        gc.callbacks.append(self._on_gc)
-
-    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            self.total += time.perf_counter() - self._started
 
 
 def main() -> None:
@@ -70,7 +53,7 @@ def main() -> None:
     down_url = f"http://127.0.0.1:{free_port()}"  # a port nothing listens on: every POST is refused
     hook = AuditHook.from_env(sidecar_url=down_url, ingest_token="outage-bench-" + "0" * 20, capture_loggers=False)
     configs: dict[str, AuditHook | None] = {"none": None, "down": hook}
-    clock = GcClock()
+    clock = Collections()  # every generation
     times: dict[str, list[float]] = {name: [] for name in configs}
     gc_s: dict[str, list[float]] = {name: [] for name in configs}
     asyncio.run(workload(SingleThreadedAgentRuntime, None, args.teams, 1))  # warm-up: imports, caches
@@ -79,7 +62,7 @@ def main() -> None:
             with_hook = configs[name]
             handlers = [with_hook] if with_hook is not None else []
             gc.collect()  # every sample starts from the same collector state
-            before = clock.total
+            before = clock.seconds
             times[name].append(
                 asyncio.run(
                     workload(
@@ -90,7 +73,7 @@ def main() -> None:
                     )
                 )
             )
-            gc_s[name].append(clock.total - before)
+            gc_s[name].append(clock.seconds - before)
     stats = hook.sink.stats()
     complete = asyncio.run(hook.aclose(0.5))  # nobody to deliver to: what is left is counted lost
     closed = hook.sink.stats()
