@@ -20,6 +20,8 @@ import secrets
 __all__ = ["PSEUDONYM_PREFIX", "fallback_correlation"]
 
 PSEUDONYM_PREFIX = "src-"
+# The id shapes of redaction/_structured.py (_UUID_OR_HEX, _AGENT_ID), written again here: this
+# runs in the app's hook, and importing the redaction package loads Presidio.
 _ID = r"(?:[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}|[0-9a-f]{16,64}|default)"
 _STRUCTURAL_KEY = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_.:-]{0,160}/)?" + _ID)
 _SECRET = secrets.token_bytes(32)

@@ -22,6 +22,7 @@ _MAX_DEPTH = 64
 # analysed. NER otherwise mangles them ("max-depth" became <PERSON>) and spends most of its time
 # on them.
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,80}")
+# collector/_fallback_ids.py repeats these id shapes (the app's hook must not import Presidio).
 _UUID_OR_HEX = re.compile(
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}|[0-9a-f]{16,64}"
 )
