@@ -16,19 +16,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from ._acks import persist_ack
 from ._errors import SpoolClosedError, SpoolFullError, SpoolWriteError
-from ._format import (
-    FRAME_OVERHEAD,
-    FrameHeader,
-    decode_header,
-    decode_payload,
-    encode_frame,
-    frame_size,
-    payload_crc_ok,
-)
+from ._flusher import IntervalFlusher
+from ._format import FRAME_OVERHEAD, FrameHeader, encode_frame, frame_size
 from ._lock import take_lock
-from ._recover import fsync_dir, quarantine, recover
+from ._readback import decode_batch, quarantine_frame, read_frame
+from ._recover import fsync_dir, recover
 from ._segment import Segment
+from ._totals import SpoolTotals
 from ._types import BatchId, SpoolBatch, SpoolConfig, SpoolStats
 
 __all__ = ["Spool"]
@@ -59,7 +55,7 @@ class Spool:
         except BaseException:
             os.close(self._lock_fd)
             raise
-        self._segments: list[Segment] = rec.segments
+        self._segments: list[Segment] = rec.segments  # shared with the flusher: mutated, never rebound
         self._next_index = rec.next_index
         self._active: Segment | None = None  # always a fresh segment: recovered ones are read-only
         self._index: dict[str, tuple[Segment, int]] = {}
@@ -68,20 +64,16 @@ class Spool:
             for offset, header in seg.pending.items():
                 self._index[header.batch_id.hex()] = (seg, offset)
                 self._pending_records += header.record_count
-        self._dir_dirty = False
-        self._n = dict.fromkeys(
-            ("appended", "appended_records", "acked", "acked_records", "full", "write_errors",
-             "ack_errors", "fsync_errors"),
-            0,
-        )  # fmt: skip
-        self._q_records = rec.quarantined_records
-        self._q_bytes = rec.quarantined_bytes
-        self._q_events = rec.quarantine_events
-        self._stop = threading.Event()
-        self._flusher: threading.Thread | None = None
+        self._totals = SpoolTotals(
+            quarantined_records=rec.quarantined_records,
+            quarantined_bytes=rec.quarantined_bytes,
+            quarantine_events=rec.quarantine_events,
+        )
+        self._flusher: IntervalFlusher | None = None
         if config.fsync == "interval":
-            self._flusher = threading.Thread(target=self._flush_loop, name="spool-fsync", daemon=True)
-            self._flusher.start()
+            self._flusher = IntervalFlusher(
+                self._lock, self._segments, self._totals, self._dir, config.fsync_interval_ms / 1000
+            )
 
     # -- public API --------------------------------------------------------------------------
 
@@ -99,7 +91,7 @@ class Spool:
             if self._over_budget(size) and self._active is not None and not self._active.pending:
                 self._seal_active()  # a fully acked active segment is reclaimable space
             if self._over_budget(size):
-                self._n["full"] += 1
+                self._totals.full_rejections += 1
                 raise SpoolFullError(
                     f"spool {self._dir} is full: {self._disk_bytes()} of {self.config.max_bytes} bytes "
                     f"used, a batch of {len(records)} records needs {size}"
@@ -114,8 +106,8 @@ class Spool:
             batch_id = BatchId(raw_id.hex())
             self._index[batch_id] = (seg, offset)
             self._pending_records += len(records)
-            self._n["appended"] += 1
-            self._n["appended_records"] += len(records)
+            self._totals.appended += 1
+            self._totals.appended_records += len(records)
             return batch_id
 
     def ack(self, batch_id: str) -> bool:
@@ -130,13 +122,10 @@ class Spool:
             if loc is None:
                 return False
             seg, offset = loc
-            header = seg.pending.pop(offset)
-            self._pending_records -= header.record_count
-            self._n["acked"] += 1
-            self._n["acked_records"] += header.record_count
-            self._persist_ack(seg, offset)
-            if not seg.pending and seg is not self._active:
-                self._drop_segment(seg)
+            header = seg.pending[offset]
+            self._totals.acked += 1
+            self._totals.acked_records += header.record_count
+            self._retire(seg, offset, header)
             return True
 
     def pending(self) -> Iterator[SpoolBatch]:
@@ -156,23 +145,12 @@ class Spool:
     def stats(self) -> SpoolStats:
         with self._lock:
             oldest = self._oldest_appended_ms()
-            return SpoolStats(
-                bytes=self._disk_bytes(),
+            return self._totals.snapshot(
+                disk_bytes=self._disk_bytes(),
                 pending_batches=len(self._index),
                 pending_records=self._pending_records,
                 oldest_age_s=max(0.0, time.time() - oldest / 1000) if oldest is not None else 0.0,
                 segments=len(self._segments),
-                appended_total=self._n["appended"],
-                appended_records_total=self._n["appended_records"],
-                acked_total=self._n["acked"],
-                acked_records_total=self._n["acked_records"],
-                quarantined_records=self._q_records,
-                quarantined_bytes=self._q_bytes,
-                quarantine_events=self._q_events,
-                full_rejections_total=self._n["full"],
-                write_errors_total=self._n["write_errors"],
-                ack_write_errors_total=self._n["ack_errors"],
-                fsync_errors_total=self._n["fsync_errors"],
             )
 
     def flush(self) -> None:
@@ -183,13 +161,13 @@ class Spool:
                 seg.sync_log()
                 seg.sync_ack()
             fsync_dir(self._dir)
-            self._dir_dirty = False
+            if self._flusher is not None:
+                self._flusher.dir_dirty = False
 
     def close(self) -> None:
         """fsync (unless the policy is ``never``), delete fully acked segments, release the lock."""
-        self._stop.set()
         if self._flusher is not None:
-            self._flusher.join()
+            self._flusher.stop()
         with self._lock:
             if self._closed:
                 return
@@ -216,9 +194,8 @@ class Spool:
         """Tests only: drop descriptors and the lock like a killed process, with no fsync or cleanup.
 
         Written bytes stay in the page cache, exactly as after a real process crash."""
-        self._stop.set()
         if self._flusher is not None:
-            self._flusher.join()
+            self._flusher.stop()
         with self._lock:
             self._closed = True
             for seg in self._segments:
@@ -252,7 +229,7 @@ class Spool:
             if self.config.fsync in ("always", "batch"):
                 seg.sync_log()
         except OSError as exc:
-            self._n["write_errors"] += 1
+            self._totals.write_errors += 1
             if seg is not None and offset is not None:
                 seg.truncate_log(offset)  # fsync failed: the frame was never promised, cut it off
             if seg is not None and seg.broken:
@@ -282,7 +259,7 @@ class Spool:
         try:
             seg.seal(sync=self._sync)
         except OSError as exc:
-            self._n["fsync_errors"] += 1
+            self._totals.fsync_errors += 1
             _log.error("spool: fsync of segment %s failed while sealing it: %s", seg.log_path.name, exc.strerror)
         if not seg.pending:
             self._drop_segment(seg)
@@ -294,87 +271,31 @@ class Spool:
     def _dir_changed(self) -> None:
         if self.config.fsync in ("always", "batch"):
             fsync_dir(self._dir)
-        elif self.config.fsync == "interval":
-            self._dir_dirty = True
+        elif self._flusher is not None:
+            self._flusher.dir_dirty = True
 
-    def _persist_ack(self, seg: Segment, offset: int) -> None:
-        try:
-            created = seg.ack_fd is None and not seg.ack_path.exists()
-            seg.write_ack(offset)
-            if self.config.fsync == "always":
-                seg.sync_ack()
-                if created:
-                    fsync_dir(self._dir)
-        except OSError as exc:
-            self._n["ack_errors"] += 1
-            _log.warning(
-                "spool: cannot persist an ack in %s (%s); the batch may replay after a restart",
-                seg.ack_path.name,
-                exc.strerror,
-            )
+    def _retire(self, seg: Segment, offset: int, header: FrameHeader) -> None:
+        """Take a frame out of ``pending`` for good: ack it on disk, delete its segment if it was the last."""
+        seg.pending.pop(offset, None)
+        self._pending_records -= header.record_count
+        if not persist_ack(seg, offset, self._dir, sync=self.config.fsync == "always"):
+            self._totals.ack_write_errors += 1
+        if not seg.pending and seg is not self._active:
+            self._drop_segment(seg)
 
     def _read(self, seg: Segment, offset: int, header: FrameHeader) -> SpoolBatch | None:
-        try:
-            with open(seg.log_path, "rb") as f:
-                f.seek(offset)
-                frame = f.read(header.frame_len)
-        except FileNotFoundError:
+        frame = read_frame(seg, offset, header.frame_len)
+        if frame is None:
             return None  # acked and deleted since the snapshot
         with self._lock:
             if self._index.get(header.batch_id.hex()) != (seg, offset):
                 return None
-            _, on_disk = decode_header(frame)
-            ok = on_disk is not None and len(frame) == on_disk.frame_len and payload_crc_ok(frame, on_disk)
-            records = decode_payload(frame, on_disk) if ok and on_disk is not None else None
-            if records is None or on_disk is None:
+            batch = decode_batch(frame)
+            if batch is None:
                 self._quarantine_frame(seg, offset, frame, header)
-                return None
-        return SpoolBatch(BatchId(on_disk.batch_id.hex()), tuple(records), on_disk.appended_at_ms / 1000)
+        return batch
 
     def _quarantine_frame(self, seg: Segment, offset: int, frame: bytes, header: FrameHeader) -> None:
-        reason = f"frame at offset {offset} failed its checksum when read back"
-        self._q_records += quarantine(self._qdir, seg.log_path.name, offset, frame, reason)
-        self._q_bytes += len(frame)
-        self._q_events += 1
-        # Overwrite it with a filler frame of the same length so that later opens step over it rather
-        # than quarantining the intact frames behind it; the ack keeps it out of this process's view.
-        try:
-            seg.blank(offset, header.frame_len, sync=self._sync)
-        except OSError as exc:
-            _log.error("spool: cannot blank a damaged frame in %s: %s", seg.log_path.name, exc.strerror)
+        quarantine_frame(self._qdir, seg, offset, frame, header.frame_len, self._totals, sync=self._sync)
         self._index.pop(header.batch_id.hex(), None)
-        seg.pending.pop(offset, None)
-        self._pending_records -= header.record_count
-        self._persist_ack(seg, offset)
-        if not seg.pending and seg is not self._active:
-            self._drop_segment(seg)
-
-    def _flush_loop(self) -> None:
-        interval = self.config.fsync_interval_ms / 1000
-        while not self._stop.wait(interval):
-            self._flush_dirty()
-
-    def _flush_dirty(self) -> None:
-        # fsync duplicated descriptors outside the lock so appends do not wait on the disk.
-        with self._lock:
-            if self._closed:
-                return
-            fds: list[int] = []
-            for seg in self._segments:
-                for fd, dirty in ((seg.log_fd, seg.log_dirty), (seg.ack_fd, seg.ack_dirty)):
-                    if fd is not None and dirty:
-                        fds.append(os.dup(fd))
-                seg.log_dirty = seg.ack_dirty = False
-            sync_dir, self._dir_dirty = self._dir_dirty, False
-        try:
-            for fd in fds:
-                os.fdatasync(fd)
-            if sync_dir:
-                fsync_dir(self._dir)
-        except OSError as exc:
-            with self._lock:
-                self._n["fsync_errors"] += 1
-            _log.error("spool: interval fsync failed: %s", exc.strerror)
-        finally:
-            for fd in fds:
-                os.close(fd)
+        self._retire(seg, offset, header)
