@@ -9,6 +9,7 @@ order ids, hashes, UUIDs). Names come 80% from locales the shipped name lists we
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import random
 import string
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 
 from faker import Faker
 
+# Faker draws dates and times up to "now" unless given an end: fixed, so a seed gives one set.
+_END = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 IN_VOCAB = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT")
 OUT_OF_VOCAB = ("nl_NL", "pl_PL", "sv_SE", "pt_BR")
 PHONE_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "en_AU", "ja_JP", "en_IN")
@@ -58,7 +61,9 @@ class _Builder:
 class _Gen:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
-        self.fakers = {loc: Faker(loc) for loc in {*IN_VOCAB, *OUT_OF_VOCAB, *PHONE_LOCALES}}
+        # In a fixed order: each Faker's seed is its position, and a set's order changes with the
+        # process's string hash seed (the same --seed then gave a different set in every process).
+        self.fakers = {loc: Faker(loc) for loc in dict.fromkeys((*IN_VOCAB, *OUT_OF_VOCAB, *PHONE_LOCALES))}
         for i, f in enumerate(self.fakers.values()):
             f.seed_instance(seed * 1000 + i)
         self.en = self.fakers["en_US"]
@@ -125,7 +130,8 @@ class _Gen:
     def distractor(self) -> str:
         r, f = self.rng, self.en
         return r.choice([
-            f"version {r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 30)}", f"on {f.date()}", f"at {f.time()}",
+            f"version {r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 30)}",
+            f"on {f.date(end_datetime=_END)}", f"at {f.time(end_datetime=_END)}",
             f"order ORD-{r.randint(10**5, 10**7)}", f"commit {f.sha1()}", f"request {f.uuid4()}",
             f"took {r.randint(1, 5000)} ms", f"port {r.randint(1024, 65000)}", f"total {r.randint(1, 9999)}.{r.randint(10, 99)} USD",  # noqa: E501
             f"ts={r.randint(1_600_000_000, 1_800_000_000)}", f"the {f.word()} {f.word()} step", "HTTP 200 OK",
