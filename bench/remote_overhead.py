@@ -15,6 +15,9 @@ Configurations, interleaved round by round (a fresh runtime per batch of concurr
            the app's (as on a sidecar with cores of its own); `remote` over `held` is what the
            sidecar's concurrent work costs the app on shared cores
 
+After each sample against the sidecar the bench waits (outside the sample) until the sidecar has
+stored everything it acknowledged, so its work never runs on into another configuration's sample.
+
 Prints the median wall time per configuration and its ratio to `none` (target: remote <= 1.10x),
 the app process's CPU time (all its threads) per configuration, the remote configurations over
 `empty` (the part our hook adds to AutoGen's own), then the remote hook's accepted / acknowledged
@@ -88,6 +91,19 @@ def start_sidecar(dsn: str, port: int, token: str, cpus: set[int] | None, nice: 
             time.sleep(0.2)
     proc.kill()
     raise SystemExit("sidecar did not start")
+
+
+def wait_sidecar_idle(port: int, timeout: float = 600) -> None:
+    """Until the sidecar has stored (or counted lost) everything it accepted. It acknowledges a batch
+    once spooled, before redacting and storing it: without this wait that work would run on into
+    the next configuration's sample and slow whichever configuration comes next."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stats = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["pipeline"]
+        if stats["queued"] == 0 and stats["spool_pending_batches"] == 0:
+            return
+        time.sleep(0.05)
+    raise SystemExit("sidecar did not drain")
 
 
 def main() -> None:
@@ -173,6 +189,8 @@ def main() -> None:
                 if name == "otel":
                     provider.force_flush()
                 cpu[name].append(time.process_time() - cpu_start)
+                if with_hook is hook:
+                    wait_sidecar_idle(sidecar_port)
         asyncio.run(null_hook.aclose(60))
         complete = asyncio.run(hook.aclose(600))
         stats = hook.sink.stats()
