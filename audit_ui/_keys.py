@@ -18,21 +18,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from collector._store._queryable import Queryable
+
 from .errors import KeyAdminError
 
 KEY_PREFIX = "aa_"
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 
-class KeyStoreTarget(Protocol):
-    """What key administration needs from a store."""
-
-    def query(
-        self,
-        sql: str,
-        parameters: Mapping[str, Any] | None = None,
-        settings: Mapping[str, Any] | None = None,
-    ) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+class KeyStoreTarget(Queryable, Protocol):
+    """What key administration needs from a store: queries, and inserts."""
 
     def insert(
         self,

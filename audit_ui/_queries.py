@@ -9,23 +9,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
+
+from collector._store._queryable import Queryable
 
 from ._auth import Principal
 from .errors import BadRequest, NotFound
 
 STATUSES = ("running", "normal", "abnormal", "error", "unfinished")
-
-
-class Queryable(Protocol):
-    def query(
-        self,
-        sql: str,
-        parameters: Mapping[str, Any] | None = None,
-        settings: Mapping[str, Any] | None = None,
-    ) -> tuple[list[str], list[tuple[Any, ...]]]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,20 +20,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .._store._client import Store, normalize_dsn
+from .._store._queryable import Queryable
 from ..errors import StoreError, StoreLockedError
 
 SERVICE_FILE = ".service.json"
 
 
-class QueryTarget(Protocol):
-    """Anything that answers SQL with (column names, rows): a Store or a running service."""
-
-    def query(
-        self,
-        sql: str,
-        parameters: Mapping[str, Any] | None = None,
-        settings: Mapping[str, Any] | None = None,
-    ) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+class QueryTarget(Queryable, Protocol):
+    """A Store or a running service: answers SQL with (column names, rows), and is closed after."""
 
     def close(self) -> None: ...
 

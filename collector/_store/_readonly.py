@@ -15,11 +15,12 @@ For an http(s) server, :func:`limit_settings` adds ``readonly=1`` so the server 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import QueryError
+from ._queryable import Queryable
 
 __all__ = [
     "ALLOWED_TABLE_FUNCTIONS",
@@ -206,17 +207,8 @@ def _server_message(text: str) -> str:
     return re.split(r" Expected one of|\.? [Ii]n scope ", text, maxsplit=1)[0].strip()
 
 
-class _Queryable(Protocol):
-    def query(
-        self,
-        sql: str,
-        parameters: Mapping[str, Any] | None = None,
-        settings: Mapping[str, Any] | None = None,
-    ) -> tuple[list[str], list[tuple[Any, ...]]]: ...
-
-
 def run_read_only(
-    target: _Queryable, sql: str, limits: QueryLimits | None = None, *, server: bool
+    target: Queryable, sql: str, limits: QueryLimits | None = None, *, server: bool
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Check ``sql`` with :func:`check_read_only`, then run it under ``limits``.
 
