@@ -145,12 +145,14 @@ def _untag_listed(index: int, tag: str, payload: Any) -> dict[str, Any]:
     """A hook anchor whose one list field holds [type, fields] pairs (see ``own_fields``)."""
     name, key = tag.split(LISTED_SEP, 1)
     items = payload.get(key) if isinstance(payload, dict) else None
+    # The field name comes from the sender's type slot and can be anything (an email): an error
+    # that becomes a 400's body names only the slot, never the sent text.
     if not isinstance(items, list):
-        raise WireFormatError(f"event {index}: the payload has no list field {key!r}")
+        raise WireFormatError(f"event {index}: the payload has no list field of the name its type gives")
     pairs = []
     for item in items:
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and item[0]):
-            raise WireFormatError(f"event {index}: field {key!r} must hold [type, fields] pairs")
+            raise WireFormatError(f"event {index}: the listed field must hold [type, fields] pairs")
         pairs.append(_tagged(item[0], item[1]))
     return {"__type__": name, **payload, key: pairs}
 

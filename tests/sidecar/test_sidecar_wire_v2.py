@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from autogen_agentchat.messages import MultiModalMessage, StructuredMessage, TextMessage
 from autogen_core import Image
 from autogen_core.logging import LLMCallEvent
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from PIL import Image as PILImage
 from pydantic import BaseModel
 
@@ -17,8 +20,11 @@ from collector import AuditHook, AuditSettings, CapturedEvent, EventKind, TaskRe
 from collector._demo import run_demo
 from collector._sidecar import decode_batch, encode_batch, encode_event
 from collector._sidecar._errors import WireFormatError
+from collector._sidecar._ingest import ingest_router
 from collector._sidecar._wire import encode_batch_v2
 from collector._sidecar._wire_rows import encode_rows
+
+_MARKER = "jane.doe@example.com"
 
 
 class CollectingSink:
@@ -174,7 +180,7 @@ def test_ids_with_a_lone_surrogate_still_encode() -> None:
                 "ts",
                 0,
             ],
-            "no list field 'messages'",
+            "no list field",
         ),
         (
             [
@@ -232,3 +238,36 @@ def test_ids_with_a_lone_surrogate_still_encode() -> None:
 def test_a_malformed_v2_row_is_refused_with_a_clear_error(row: list[Any], message: str) -> None:
     with pytest.raises(WireFormatError, match=message):
         decode_batch(json.dumps({"v": 2, "events": [row]}).encode())
+
+
+class _AcceptingSink:
+    """Durable at once: a refused body is refused by the decoder, not by the store."""
+
+    def submit_batch_durable(self, events: Sequence[CapturedEvent], timeout: float) -> bool:
+        return True
+
+    def recent_event_ids(self, window_s: float, limit: int) -> list[str]:
+        return []
+
+
+@pytest.mark.parametrize(
+    ("tag", "payload"),
+    [
+        (f"TaskResult;{_MARKER}", {"messages": []}),  # names a field the payload lacks
+        (f"TaskResult;{_MARKER}", {_MARKER: [["", {}]]}),  # names a field that holds no pairs
+    ],
+)
+def test_a_refused_listed_row_does_not_echo_the_senders_field_name(tag: str, payload: dict[str, Any]) -> None:
+    # The type slot is sender-controlled text: a 400's body goes back to the client and into
+    # proxies' and clients' logs, so it names what is wrong without quoting what was sent.
+    app = FastAPI()
+    app.include_router(ingest_router(_AcceptingSink(), AuditSettings(ingest_token="t0k")))
+    row = ["id", ["t", "c", "u", "team", "tt"], 1, 2, "task_result", tag, payload, "s", "r", "tt", "ts", 0]
+    response = TestClient(app).post(
+        "/v1/audit/events",
+        content=json.dumps({"v": 2, "events": [row]}),
+        headers={"Authorization": "Bearer t0k"},
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("event 0: ")  # refused by the decoder, for this row
+    assert _MARKER not in response.text
