@@ -8,8 +8,17 @@ redacts its store but leaves that in the app's logs has not closed the leak.
 from __future__ import annotations
 
 import logging
+import re
 
 _AUTOGEN_PREFIXES = ("autogen_core", "autogen_agentchat", "autogen_ext")
+# AutoGen interpolates runtime values into its messages without a colon before them ("Error
+# processing publish message for worker/jane.doe@example.com"), and an app may key agents by a
+# user's email or a token. Its own wording is plain words; the values hold '/', '@', digits, '_'
+# or quotes. So the summary is the leading run of letters-only words, each ending at a space or
+# the end: a token like "worker/jane.doe" is dropped whole, not cut after "worker". The marker
+# starts with '[', so a record two filtered handlers see keeps the same summary.
+_LEADING_WORDS = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*(?![^ ])")
+_MAX_SUMMARY = 120
 
 
 class ContentFreeLogFilter(logging.Filter):
@@ -24,7 +33,8 @@ class ContentFreeLogFilter(logging.Filter):
         message = record.msg
         if isinstance(message, str):
             head = message.split(":", 1)[0] if record.args is None or not record.args else message.split("%", 1)[0]
-            summary = head.strip()[:120]
+            words = _LEADING_WORDS.match(head.strip())
+            summary = words.group()[:_MAX_SUMMARY] if words else "message"
         else:
             summary = type(message).__name__
         record.msg = f"{summary} [content withheld by autogen-audit]"

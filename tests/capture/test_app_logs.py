@@ -5,15 +5,45 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
-from autogen_core import SingleThreadedAgentRuntime
+from autogen_core import (
+    AgentId,
+    MessageContext,
+    RoutedAgent,
+    SingleThreadedAgentRuntime,
+    TopicId,
+    default_subscription,
+    message_handler,
+)
 
 from collector import ContentFreeLogFilter, Store, install_content_free_logging
 
 from ._teams import TEAM_BUILDERS, make_hook, run_in_task
 
 SECRET = "jane.roe@example.com"
+API_KEY = "sk-live-4f9a2c7e1b"
+
+
+@dataclass
+class Job:
+    text: str
+
+
+@default_subscription
+class FailingWorker(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("fails on every job")
+
+    @message_handler
+    async def on_job(self, message: Job, ctx: MessageContext) -> None:
+        raise ValueError(f"cannot process {message.text}")
+
+
+class Unbuildable(RoutedAgent):
+    def __init__(self) -> None:
+        raise RuntimeError("no configuration for this tenant")
 
 
 @pytest.fixture
@@ -67,6 +97,64 @@ def test_content_free_filter_keeps_the_kind_and_drops_the_content(
     assert SECRET not in out
     assert "Sending message of type TextMessage to x [content withheld by autogen-audit]" in out
     assert "unrelated app line" in out
+
+
+async def test_content_free_filter_drops_agent_keys_autogen_puts_in_colon_free_messages(
+    app_log: tuple[io.StringIO, logging.Handler],
+) -> None:
+    # autogen_core logs "Error processing publish message for {agent.id}" and "Error constructing
+    # agent {agent_id}" with no colon before the AgentId, whose key an app may take from a user
+    # (an email as topic source) or a credential: neither may reach the app's handlers.
+    stream, handler = app_log
+    logging.getLogger().setLevel(logging.INFO)  # the runtime's per-message lines too (the fixture restores it)
+    content_filter = install_content_free_logging()
+    try:
+        runtime = SingleThreadedAgentRuntime(ignore_unhandled_exceptions=True)
+        await FailingWorker.register(runtime, "worker", FailingWorker)
+        await Unbuildable.register(runtime, "unbuildable", Unbuildable)
+        runtime.start()
+        await runtime.publish_message(Job(f"order for {SECRET}"), TopicId("default", SECRET))
+        with pytest.raises(RuntimeError):
+            await runtime.send_message(Job("x"), AgentId("unbuildable", API_KEY))
+        await runtime.stop_when_idle()
+    finally:
+        handler.removeFilter(content_filter)
+    out = stream.getvalue()
+    assert SECRET not in out
+    assert API_KEY not in out
+    assert "sk-live" not in out
+    # The summaries still say what happened.
+    withheld = "[content withheld by autogen-audit]"
+    assert f"Error processing publish message for {withheld}" in out
+    assert f"Error constructing agent {withheld}" in out
+    assert f"Publishing message of type Job to all subscribers {withheld}" in out
+    assert "Calling message handler for" in out
+
+
+@pytest.mark.parametrize(
+    ("message", "summary"),
+    [
+        (
+            "Publishing message of type GroupChatStart to all subscribers: {'x': 1}",
+            "Publishing message of type GroupChatStart to all subscribers",
+        ),
+        (
+            f"Calling message handler for worker/{SECRET} with message type Job sent by Unknown",
+            "Calling message handler for",
+        ),
+        (f"Error processing publish message for worker/{SECRET}", "Error processing publish message for"),
+        (f"Error constructing agent worker/{API_KEY}", "Error constructing agent"),
+        (f"Model selected multiple names: ['{SECRET}'] (attempt 2)", "Model selected multiple names"),
+        (f"{SECRET} could not be reached", "message"),  # no leading plain words: only the record's kind
+    ],
+)
+def test_content_free_filter_keeps_only_the_leading_plain_words(message: str, summary: str) -> None:
+    record = logging.LogRecord("autogen_core", logging.ERROR, __file__, 1, message, None, None)
+    assert ContentFreeLogFilter().filter(record)
+    assert record.getMessage() == f"{summary} [content withheld by autogen-audit]"
+    # A record that reaches two filtered handlers is filtered twice: the summary must not grow.
+    assert ContentFreeLogFilter().filter(record)
+    assert record.getMessage() == f"{summary} [content withheld by autogen-audit]"
 
 
 def test_the_tap_still_logs_message_events_once_the_app_enables_them(
