@@ -17,12 +17,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from . import _admin, _api, _export, _login, _pages
-from ._auth import Authenticator
+from ._auth import SESSION_COOKIE, Authenticator
 from ._keys import KeyRing
 from ._settings import UISettings
 from ._state import UIState, UIStore
 from ._timeline import fmt_duration, fmt_ms, pretty_json, segments, short_ids
-from .errors import BadRequest, Forbidden, NotAuthenticated, NotFound, UIError
+from .errors import BadRequest, Forbidden, NotAuthenticated, NotFound, SessionEnded, UIError
 
 _HERE = Path(__file__).resolve().parent
 
@@ -131,17 +131,25 @@ _STATUS: dict[type[UIError], int] = {NotAuthenticated: 401, Forbidden: 403, NotF
 def _install_error_handlers(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, UIError)
-        status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
-        wants_api = request.url.path.startswith("/api/") or "authorization" in request.headers
-        if wants_api:
-            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-            return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
-        if status == 401 and request.method == "GET":
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-        ui: UIState = request.app.state.ui
-        return ui.templates.TemplateResponse(
-            request, "error.html", {"status": status, "message": str(exc), "who": None}, status_code=status
-        )
+        response = _error_response(request, exc)
+        if isinstance(exc, SessionEnded):
+            # Otherwise the dead cookie comes back with every request and is refused every time.
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
 
     app.add_exception_handler(UIError, handle)
+
+
+def _error_response(request: Request, exc: UIError) -> Response:
+    status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
+    wants_api = request.url.path.startswith("/api/") or "authorization" in request.headers
+    if wants_api:
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+    if status == 401 and request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    ui: UIState = request.app.state.ui
+    return ui.templates.TemplateResponse(
+        request, "error.html", {"status": status, "message": str(exc), "who": None}, status_code=status
+    )

@@ -8,17 +8,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
 from starlette.requests import Request
 
 from ._keys import KeyRecord, KeyRing
-from .errors import Forbidden, NotAuthenticated
+from .errors import Forbidden, NotAuthenticated, SessionEnded
 
 SESSION_COOKIE = "aa_session"
 CSRF_COOKIE = "aa_login_csrf"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,27 @@ class Authenticator:
         self._session_s = session_s
         self._open_access = open_access
         self._service_token = service_token
+        # What was last logged about open access, so each change is logged once, not per request.
+        self._open_lock = threading.Lock()
+        self._open_logged = open_access
+
+    def open_access_now(self) -> bool:
+        """Whether a keyless request is the demo admin: only while open access is on and no key is active.
+
+        Asked per request, not once at startup: a key created while `serve --demo` runs (through the
+        service or straight into a server store) must end keyless admin access for everyone, its
+        holder included, at once (or within ``key_cache_s`` for keys written past the service).
+        """
+        if not self._open_access:
+            return False
+        now = not self.ring.has_active()
+        with self._open_lock:
+            changed, self._open_logged = now != self._open_logged, now
+        if changed and now:
+            log.warning("no API key is active any more: keyless demo access (every visitor an admin) is on again")
+        elif changed:
+            log.warning("an API key is active: keyless demo access has ended, every request now needs a key")
+        return now
 
     # -- bearer ---------------------------------------------------------------------------------
     def from_bearer(self, token: str) -> Principal | None:
@@ -74,9 +99,12 @@ class Authenticator:
             cookie = request.cookies.get(SESSION_COOKIE)
             if cookie:
                 principal = self.from_session(cookie)
-                if principal is not None:
-                    return principal
-        if self._open_access:
+                # A session that was presented but no longer holds (revoked, expired, forged) is
+                # refused: falling through to demo access would turn it into an admin.
+                if principal is None:
+                    raise SessionEnded("the session has ended or its key was revoked: log in again")
+                return principal
+        if self.open_access_now():
             return Principal("demo", frozenset(), True, "demo")
         raise NotAuthenticated("an API key is required")
 

@@ -129,6 +129,10 @@ class KeyRing:
                 self._loaded_at = now
             return list(self._active)
 
+    def has_active(self) -> bool:
+        """Whether any key is active; asked on every keyless request, so it shares the cache."""
+        return bool(self.active())
+
     def verify(self, key: str) -> KeyRecord | None:
         if not key.startswith(KEY_PREFIX):
             return None

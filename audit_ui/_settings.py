@@ -26,8 +26,9 @@ class UISettings(BaseSettings):
     session_hours: float = Field(default=8.0, gt=0, le=24 * 30, description="Lifetime of a login session.")
     open_access: bool = Field(
         default=False,
-        description="Serve without keys, every visitor an admin. Only `serve --demo` on a loopback "
-        "address may turn this on; `serve` refuses it otherwise.",
+        description="Serve without keys, every visitor an admin, but only while no key is active: the "
+        "first key created ends it. Only `serve --demo` on a loopback address may turn this on; `serve` "
+        "refuses it otherwise.",
     )
     page_size: int = Field(default=50, ge=1, le=500, description="Tasks per page of the task list.")
     max_timeline_events: int = Field(

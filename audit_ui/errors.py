@@ -14,6 +14,10 @@ class NotAuthenticated(UIError):
     """No valid key, bearer token or session came with the request."""
 
 
+class SessionEnded(NotAuthenticated):
+    """A session cookie came with the request but no longer holds: the response clears it."""
+
+
 class Forbidden(UIError):
     """The caller is authenticated but the operation needs an admin key."""
 

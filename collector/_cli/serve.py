@@ -14,7 +14,8 @@ from typing import Any
 BANNER = """
 ==============================================================================
   DEMO MODE: no API key is required. Anyone who can reach {url} sees every tenant.
-  It is bound to a loopback address only. Create keys for real use:
+  It is bound to a loopback address only. Create keys for real use (the first one
+  ends keyless access at once, for every visitor):
       autogen-audit keys add --name NAME --tenant TENANT
 ==============================================================================
 """
@@ -27,7 +28,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="record the demo team runs first; without keys, serve them keyless on loopback only",
+        help="record the demo team runs first; keyless on loopback only, until the first key is created",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
