@@ -12,6 +12,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--tasks-per-tenant", type=int, default=3)
 
 
+def recorded_line(tasks: int, written: int, lost: int, dsn: str) -> str:
+    from .._store._client import redact_dsn
+
+    # A server store's DSN carries its password: the summary must not print it.
+    return f"recorded {tasks} tasks ({written} events, {lost} lost) into {redact_dsn(dsn)}"
+
+
 def run(args: argparse.Namespace) -> int:
     import asyncio
     import logging
@@ -33,6 +40,6 @@ def run(args: argparse.Namespace) -> int:
         return ids, complete, hook.sink.stats()
 
     ids, complete, stats = asyncio.run(main())
-    print(f"recorded {len(ids)} tasks ({stats.written} events, {stats.lost} lost) into {dsn}")
+    print(recorded_line(len(ids), stats.written, stats.lost, dsn))
     print('try: autogen-audit sql "SELECT tenant_id, count() FROM events GROUP BY tenant_id"')
     return 0 if complete and stats.lost == 0 else 1

@@ -68,6 +68,19 @@ def decide_access(*, demo: bool, loopback: bool, has_keys: bool, env_open: bool)
     )
 
 
+def serving_line(url: str, dsn: str) -> str:
+    from .._store._client import redact_dsn
+
+    # A server store's DSN carries its password, and this line lands in terminals and service logs.
+    return f"autogen-audit: serving {url}/tasks (store {redact_dsn(dsn)})"
+
+
+def sidecar_line(host: str, port: int, dsn: str) -> str:
+    from .._store._client import redact_dsn
+
+    return f"autogen-audit: ingest-only sidecar on http://{host}:{port} (store {redact_dsn(dsn)})"
+
+
 def _free_port(host: str) -> int:
     import socket
 
@@ -174,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
             )
         if open_access:
             print(BANNER.format(url=url))
-        print(f"autogen-audit: serving {url}/tasks (store {dsn})")
+        print(serving_line(url, dsn))
         _server_class()(uvicorn.Config(app, host=host, port=port, log_level="info")).run()
     finally:
         if pipeline is not None:
@@ -200,7 +213,7 @@ def _run_ingest_only(args: argparse.Namespace) -> int:
     try:
         pipeline, settings = ingest_pipeline(store, dsn)
         app = create_sidecar_app(pipeline, settings, own_pipeline=False)
-        print(f"autogen-audit: ingest-only sidecar on http://{host}:{port} (store {dsn})")
+        print(sidecar_line(host, port, dsn))
         _server_class()(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)).run()
     finally:
         if pipeline is not None:

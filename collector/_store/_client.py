@@ -35,7 +35,8 @@ def redact_dsn(dsn: str) -> str:
     parts = urlsplit(dsn)
     if parts.password is None:
         return dsn
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    # The host part as written: hostname drops an IPv6 address's brackets and lowercases it.
+    netloc = f"{parts.username}:***@{parts.netloc.rpartition('@')[2]}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
