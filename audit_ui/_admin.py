@@ -98,7 +98,7 @@ def add_key(request: Request, who: Admin, body: NewKey) -> dict[str, str]:
         key = _keys.add_key(ui.store, body.name, body.tenants, body.admin)
     except KeyAdminError as exc:
         raise BadRequest(str(exc)) from exc
-    ui.auth.ring.invalidate()
+    ui.auth.ring.invalidate_after_create()
     return {"name": body.name, "key": key}
 
 

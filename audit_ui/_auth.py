@@ -60,25 +60,24 @@ class Authenticator:
         self._service_token = service_token
         # What was last logged about open access, so each change is logged once, not per request.
         self._open_lock = threading.Lock()
-        self._open_logged = open_access
 
     def open_access_now(self) -> bool:
-        """Whether a keyless request is the demo admin: only while open access is on and no key is active.
+        """Whether a keyless request is the demo admin: only until a key is first active.
 
         Asked per request, not once at startup: a key created while `serve --demo` runs (through the
         service or straight into a server store) must end keyless admin access for everyone, its
         holder included, at once (or within ``key_cache_s`` for keys written past the service).
+        It ends for good: revoking that key (a leaked one, say) must not hand admin to every visitor.
         """
         if not self._open_access:
             return False
-        now = not self.ring.has_active()
+        if not self.ring.seen_active():
+            return True
         with self._open_lock:
-            changed, self._open_logged = now != self._open_logged, now
-        if changed and now:
-            log.warning("no API key is active any more: keyless demo access (every visitor an admin) is on again")
-        elif changed:
-            log.warning("an API key is active: keyless demo access has ended, every request now needs a key")
-        return now
+            ended, self._open_access = self._open_access, False
+        if ended:
+            log.warning("an API key is active: keyless demo access has ended for good, every request now needs a key")
+        return False
 
     # -- bearer ---------------------------------------------------------------------------------
     def from_bearer(self, token: str) -> Principal | None:

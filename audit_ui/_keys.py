@@ -116,6 +116,7 @@ class KeyRing:
         self._lock = threading.Lock()
         self._loaded_at = -1e18
         self._active: list[KeyRecord] = []
+        self._seen_active = False  # a key was active at some point since this ring was made
 
     def invalidate(self) -> None:
         with self._lock:
@@ -126,12 +127,23 @@ class KeyRing:
             now = time.monotonic()
             if now - self._loaded_at > self._cache_s:
                 self._active = [k for k in list_keys(self._target) if not k.revoked]
+                self._seen_active = self._seen_active or bool(self._active)
                 self._loaded_at = now
             return list(self._active)
 
-    def has_active(self) -> bool:
-        """Whether any key is active; asked on every keyless request, so it shares the cache."""
-        return bool(self.active())
+    def invalidate_after_create(self) -> None:
+        """A key was just made through this service: it has been active, even if revoked before the
+        next load."""
+        with self._lock:
+            self._seen_active = True
+            self._loaded_at = -1e18
+
+    def seen_active(self) -> bool:
+        """Whether any key has been active since this ring was made (it stays true after every key
+        is revoked); asked on every keyless request of a demo service, so it shares the cache."""
+        self.active()  # loads (or reuses) the cache
+        with self._lock:
+            return self._seen_active
 
     def verify(self, key: str) -> KeyRecord | None:
         if not key.startswith(KEY_PREFIX):

@@ -26,7 +26,7 @@ class UISettings(BaseSettings):
     session_hours: float = Field(default=8.0, gt=0, le=24 * 30, description="Lifetime of a login session.")
     open_access: bool = Field(
         default=False,
-        description="Serve without keys, every visitor an admin, but only while no key is active: the "
+        description="Serve without keys, every visitor an admin, but only until a key is first active: the "
         "first key created ends it. Only `serve --demo` on a loopback address may turn this on; `serve` "
         "refuses it otherwise.",
     )

@@ -81,7 +81,7 @@ def test_revoked_session_is_refused_not_made_demo_admin(demo: TestClient) -> Non
     _login(demo, key["key"])
     assert "b-task" not in demo.get("/tasks").text
     session = demo.cookies["aa_session"]
-    # Revoking the only key leaves no active key, so keyless access is on again, but not for her cookie.
+    # Revoking the only key does not bring keyless access back, for her cookie or anyone.
     assert demo.post("/api/admin/keys/alice/revoke", headers=SERVICE).status_code == 200
     page = demo.get("/tasks", follow_redirects=False)
     assert page.status_code == 303
@@ -91,8 +91,9 @@ def test_revoked_session_is_refused_not_made_demo_admin(demo: TestClient) -> Non
     demo.cookies.set("aa_session", session, domain="127.0.0.1")
     assert demo.get("/api/tasks?limit=500").status_code == 401
     assert "aa_session" not in demo.cookies
-    # Without a credential the visitor is the demo admin again, as while no key existed.
-    assert _tenants(demo) == {"tenant-a", "tenant-b"}
+    # Without a credential neither: once a key existed, every request needs one.
+    assert demo.get("/api/tasks?limit=500").status_code == 401
+    assert demo.post("/api/admin/sql", json={"sql": "SELECT 1"}).status_code == 401
 
 
 def test_bad_credentials_are_refused_while_no_key_exists(demo: TestClient) -> None:
@@ -102,3 +103,10 @@ def test_bad_credentials_are_refused_while_no_key_exists(demo: TestClient) -> No
     assert demo.get("/api/tasks").status_code == 401
     assert "aa_session" not in demo.cookies
     assert _tenants(demo) == {"tenant-a", "tenant-b"}  # nothing presented: the demo admin
+
+
+def test_a_key_made_and_revoked_at_once_still_ends_keyless_access(demo: TestClient) -> None:
+    assert _tenants(demo) == {"tenant-a", "tenant-b"}
+    assert demo.post("/api/admin/keys", json={"name": "leaked", "admin": True}, headers=SERVICE).status_code == 200
+    assert demo.post("/api/admin/keys/leaked/revoke", headers=SERVICE).status_code == 200
+    assert demo.get("/api/tasks?limit=500").status_code == 401
