@@ -51,7 +51,7 @@ def _structured(attrs: dict[str, Any]) -> dict[str, Any]:
         text = attrs[key]
         if isinstance(text, str) and text[:1] in "{[":
             # Not JSON after all: the redactor scans it as text.
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, RecursionError):
                 attrs[key] = json.loads(text)
     return attrs
 

@@ -57,7 +57,7 @@ def _decode(body: bytes, content_type: str, message: M) -> M:
             json_format.ParseDict(_hex_ids_to_base64(json.loads(body)), message, ignore_unknown_fields=True)
         else:
             message.ParseFromString(body)
-    except (DecodeError, json_format.ParseError, ValueError, UnicodeDecodeError) as exc:
+    except (DecodeError, json_format.ParseError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise OtlpDecodeError(f"not a valid OTLP {type(message).__name__} ({type(exc).__name__})") from None
     return message
 

@@ -102,7 +102,7 @@ def decode_batch(body: bytes) -> list[CapturedEvent]:
     """Wire bytes (version 1 or 2) -> CapturedEvents carrying their origin ids. Raises WireFormatError."""
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nested past the parser's depth
         raise WireFormatError(f"body is not JSON ({type(exc).__name__})") from None
     version = doc.get("v") if isinstance(doc, dict) else None
     if version not in (WIRE_VERSION, WIRE_V2) or not isinstance(doc.get("events"), list):
@@ -126,7 +126,7 @@ def _v1_fields(index: int, item: Any) -> list[Any]:
             raise WireFormatError(f"event {index}: an untyped payload must be JSON text")
         try:
             payload = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise WireFormatError(f"event {index}: the payload is not JSON text") from None
     elif LISTED_SEP in tag:
         payload = _untag_listed(index, tag, payload)

@@ -150,3 +150,11 @@ def test_wrong_or_missing_token_is_refused_without_echoing_it(sidecar: ThreadedS
         response = httpx.post(f"{sidecar.url}{path}", content=b"", headers=headers, timeout=10)
         assert response.status_code == 401
         assert TOKEN not in response.text
+
+
+@pytest.mark.parametrize("path", ["/v1/traces", "/v1/logs"])
+def test_otlp_json_nested_past_the_parsers_depth_is_a_400(sidecar: ThreadedServer, path: str) -> None:
+    body = '{"resourceSpans":' + "[" * 100_000 + "]" * 100_000 + "}"
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    response = httpx.post(f"{sidecar.url}{path}", content=body, headers=headers, timeout=30)
+    assert response.status_code == 400

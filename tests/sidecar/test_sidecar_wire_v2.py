@@ -271,3 +271,19 @@ def test_a_refused_listed_row_does_not_echo_the_senders_field_name(tag: str, pay
     assert response.status_code == 400
     assert response.json()["detail"].startswith("event 0: ")  # refused by the decoder, for this row
     assert _MARKER not in response.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"v":2,"events":[' + "[" * 100_000 + "]" * 100_000 + "]}",  # nested past the parser's depth
+        json.dumps({"v": 2, "events": [["id", ["t", "c", "u", "team", "tt"], 1, 2, "send", "", "[" * 100_000]]}),
+    ],
+)
+def test_a_body_nested_past_the_parsers_depth_is_a_400_not_a_500(body: str) -> None:
+    app = FastAPI()
+    app.include_router(ingest_router(_AcceptingSink(), AuditSettings(ingest_token="t0k")))
+    response = TestClient(app, raise_server_exceptions=False).post(
+        "/v1/audit/events", content=body, headers={"Authorization": "Bearer t0k"}
+    )
+    assert response.status_code == 400
