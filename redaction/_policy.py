@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from ._structured import normal_key
 from .errors import PolicyError
 
 DEFAULT_POLICY_PATH = Path(__file__).parent / "policies" / "default.yaml"
@@ -40,7 +41,7 @@ class TenantPolicy:
     thresholds: tuple[tuple[str, float], ...]
     allow_list: frozenset[str]  # casefolded
     max_chars: int
-    sensitive_keys: frozenset[str]  # casefolded dict keys whose whole value is a secret
+    sensitive_keys: frozenset[str]  # dict keys (normal_key form) whose whole value is a secret
     mask_keep_last: int
     version: str  # "<file version>+<sha of the effective policy>"
     pseudonym_key: bytes | None  # resolved at load; never logged
@@ -134,7 +135,7 @@ class PolicySet:
             thresholds=tuple(sorted((str(k), float(v)) for k, v in (eff.get("thresholds") or {}).items())),
             allow_list=frozenset(str(a).casefold() for a in eff.get("allow_list") or []),
             max_chars=int(eff.get("max_chars", 32_768)),
-            sensitive_keys=frozenset(str(k).casefold() for k in eff.get("sensitive_keys") or []),
+            sensitive_keys=frozenset(normal_key(str(k)) for k in eff.get("sensitive_keys") or []),
             mask_keep_last=int(eff.get("mask_keep_last", 4)),
             version=f"{self.file_version}+{digest}",
             pseudonym_key=None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from typing import Any
 
 from . import _structured as st
 from ._apply import Finding, apply, kept, merge, render
-from ._engine import Engine
+from ._engine import NER_ENTITIES, Engine
 from ._policy import PolicySet, TenantPolicy
 from ._pool import AnalysisPool
 from ._settings import RedactionSettings
@@ -21,7 +22,15 @@ from ._settings import RedactionSettings
 log = logging.getLogger("redaction")
 _SECRET_ENTITY = "SECRET"  # noqa: S105 - an entity name
 _TRUNCATED = "…[truncated {n} chars]"
-_BINARY_PREFIX = "data:"
+# A data URL whose payload is base64 (a multimodal message's image) is binary, not text: kept, not
+# analysed. Only a whole one: text after or around it is analysed like any other.
+_DATA_URL = re.compile(r"data:(?:[\w.+-]+/[\w.+-]+)?(?:;[\w.+-]+=[^;,]*)*;base64,[A-Za-z0-9+/_=\s-]*")
+# A dict key shaped like a program's field name (camelCase, snake_case, kebab-case, dotted): see
+# _analyse_all. An email, a phone number or a name with a space in it is not one.
+_FIELD_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$.:-]{0,127}")
+_NONE: frozenset[int] = frozenset()
+# Field names found clean, per policy version (see _remember_clean_keys).
+_CLEAN_KEYS_MAX = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,7 @@ class Redactor:
         self.policies = PolicySet(policy_path or self.settings.policy_path, known_entities=known)
         self._cache: OrderedDict[bytes, tuple[str, tuple[tuple[str, int], ...]]] = OrderedDict()
         self._key_bases: dict[tuple[str, str], Any] = {}  # see _keys
+        self._clean_keys: dict[str, set[str]] = {}
         self._lock = threading.Lock()
         self._counts = Counter[str]()
         self._pool = AnalysisPool(self.settings) if self.settings.process_pool else None
@@ -86,23 +96,28 @@ class Redactor:
 
     def redact_many(self, items: Sequence[tuple[str, Any]]) -> list[RedactionOutcome]:
         """Redact (tenant_id, value) pairs in one batch. Fails closed per item."""
-        plans: list[tuple[TenantPolicy, Any, list[str], list[bytes]] | BaseException] = []
+        plans: list[tuple[TenantPolicy, Any, list[str], list[bytes], list[int], frozenset[int]] | BaseException] = []
         for tenant_id, value in items:
             try:
                 policy = self.policies.get(tenant_id)
                 texts: list[str] = []
-                tree = st.split(value, policy.sensitive_keys, texts)
+                key_leaves: list[int] = []
+                clean_keys: set[str] | frozenset[str] = self._clean_keys.get(policy.version, frozenset())
+                tree = st.split(value, policy.sensitive_keys, texts, 0, clean_keys, key_leaves)
                 prepared = [self._prepare(t, policy) for t in texts]
-                plans.append((policy, tree, prepared, self._keys(policy, prepared)))
+                fielded = _NONE
+                if key_leaves:
+                    fielded = frozenset(i for i in key_leaves if _FIELD_NAME.fullmatch(prepared[i]))
+                plans.append((policy, tree, prepared, self._keys(policy, prepared, fielded), key_leaves, fielded))
             except Exception as exc:  # noqa: BLE001 - fail closed: the item becomes a placeholder
                 plans.append(exc)
-        results = self._analyse_all([p for p in plans if not isinstance(p, BaseException)])
+        results = self._analyse_all([(p[0], p[2], p[3], p[5]) for p in plans if not isinstance(p, BaseException)])
         outcomes = []
         for (tenant_id, _), plan in zip(items, plans, strict=True):
             if isinstance(plan, BaseException):
                 outcomes.append(self._failed(tenant_id, plan))
                 continue
-            policy, tree, _, keys = plan
+            policy, tree, prepared, keys, key_leaves, _ = plan
             try:
                 counts: Counter[str] = Counter()
                 redacted = []
@@ -120,6 +135,7 @@ class Redactor:
                     return render(policy, _SECRET_ENTITY, raw)
 
                 value = st.join(tree, redacted, secret)
+                self._remember_clean_keys(policy, prepared, redacted, key_leaves)
                 if secrets:
                     counts[_SECRET_ENTITY] += secrets
                 outcomes.append(RedactionOutcome(value, dict(counts), "ok", policy.version))
@@ -128,6 +144,22 @@ class Redactor:
         with self._lock:
             self._counts["items"] += len(items)
         return outcomes
+
+    def _remember_clean_keys(
+        self, policy: TenantPolicy, texts: list[str], redacted: list[str], key_leaves: list[int]
+    ) -> None:
+        """Keys analysed with nothing found skip analysis from now on under this policy version:
+        field names repeat in every payload, and each would otherwise be hashed and looked up."""
+        if not key_leaves:
+            return
+        clean = self._clean_keys.get(policy.version)
+        if clean is None:
+            if len(self._clean_keys) >= 1_000:  # a set per policy version: bounded across reloads
+                self._clean_keys.clear()
+            clean = self._clean_keys[policy.version] = set()
+        for i in key_leaves:
+            if redacted[i] == texts[i] and len(clean) < _CLEAN_KEYS_MAX:
+                clean.add(texts[i])
 
     def _failed(self, tenant_id: str, exc: BaseException) -> RedactionOutcome:
         # The reason is the exception's type only: messages may quote the analysed text.
@@ -147,37 +179,39 @@ class Redactor:
             return text[: policy.max_chars] + _TRUNCATED.format(n=len(text) - policy.max_chars)
         return text
 
-    def _keys(self, policy: TenantPolicy, texts: list[str]) -> list[bytes]:
+    def _keys(self, policy: TenantPolicy, texts: list[str], fielded: frozenset[int] = frozenset()) -> list[bytes]:
         """Each text's cache key: blake2b(policy version, tenant when pseudonyms are used, text).
-        Computed once per text (the hasher of the prefix is kept per policy and copied)."""
+        Computed once per text (the hasher of the prefix is kept per policy and copied). Field
+        names (``fielded``) are analysed without NER, so theirs come from another blake2b family."""
         memo = (policy.version, policy.tenant_id)
-        base = self._key_bases.get(memo)
-        if base is None:
-            base = hashlib.blake2b(digest_size=16)
+        bases = self._key_bases.get(memo)
+        if bases is None:
             # Pseudonyms differ per tenant, so the tenant is part of the key whenever they are in use.
-            base.update(f"{policy.version}\0{policy.tenant_id if policy.needs_pseudonym else ''}\0".encode())
+            prefix = f"{policy.version}\0{policy.tenant_id if policy.needs_pseudonym else ''}\0".encode()
+            bases = (hashlib.blake2b(prefix, digest_size=16), hashlib.blake2b(prefix, digest_size=16, person=b"field"))
             if len(self._key_bases) < 10_000:  # one per tenant and policy version
-                self._key_bases[memo] = base
+                self._key_bases[memo] = bases
+        base, field_base = bases
         keys = []
-        for text in texts:
-            h = base.copy()
+        for i, text in enumerate(texts):
+            h = field_base.copy() if i in fielded else base.copy()
             h.update(text.encode("utf-8", "surrogatepass"))
             keys.append(h.digest())
         return keys
 
     def _analyse_all(
-        self, plans: list[tuple[TenantPolicy, Any, list[str], list[bytes]]]
+        self, plans: list[tuple[TenantPolicy, list[str], list[bytes], frozenset[int]]]
     ) -> dict[bytes, tuple[str, tuple[tuple[str, int], ...]] | BaseException]:
         results: dict[bytes, tuple[str, tuple[tuple[str, int], ...]] | BaseException] = {}
-        todo: dict[bytes, tuple[TenantPolicy, str]] = {}
+        todo: dict[bytes, tuple[TenantPolicy, str, frozenset[str]]] = {}
         hits = 0
         with self._lock:
-            for policy, _, texts, keys in plans:
-                for text, key in zip(texts, keys, strict=True):
+            for policy, texts, keys, fielded in plans:
+                for i, (text, key) in enumerate(zip(texts, keys, strict=True)):
                     if key in results or key in todo:
                         hits += 1
                         continue
-                    if len(text) < 3 or (text.startswith(_BINARY_PREFIX) and ";base64," in text[:100]):
+                    if len(text) < 3 or (text.startswith("data:") and _DATA_URL.fullmatch(text)):
                         results[key] = (text, ())
                         continue
                     hit = self._cache.get(key)
@@ -186,13 +220,15 @@ class Redactor:
                         results[key] = hit
                         hits += 1
                     else:
-                        todo[key] = (policy, text)
+                        # spaCy reads camelCase field names as people ("clientSecret" -> PERSON):
+                        # a field name is checked by the pattern recognizers only.
+                        todo[key] = (policy, text, policy.entities - NER_ENTITIES if i in fielded else policy.entities)
             self._counts["cache_hits"] += hits
             self._counts["analysed"] += len(todo)
         if not todo:
             return results
         keys = list(todo)
-        jobs = [(todo[k][1], todo[k][0].entities) for k in keys]
+        jobs = [(todo[k][1], todo[k][2]) for k in keys]
         if self._pool is not None and len(jobs) >= self.settings.pool_min_items:
             found = self._pool.analyze(jobs)
         else:
@@ -202,7 +238,7 @@ class Redactor:
             if isinstance(findings, BaseException):
                 results[key] = findings
                 continue
-            policy, text = todo[key]
+            policy, text, _ = todo[key]
             redacted, counts = apply(policy, text, findings)
             results[key] = fresh[key] = (redacted, tuple(sorted(counts.items())))
         if self.settings.cache_size and fresh:

@@ -1,9 +1,11 @@
 """Split JSON-like values into the strings to analyse, and put the redacted strings back.
 
-Keys are kept and values are redacted one by one: a tool call's arguments, a tool result, a
-multimodal message's parts, and a string that is itself a JSON object or array (parsed, redacted
-field by field, re-serialized). A value under a sensitive key (``password``, ``api_key``) is a
-secret whatever it looks like.
+Values are redacted one by one: a tool call's arguments, a tool result, a multimodal message's
+parts, and a string that is itself a JSON object or array (parsed, redacted field by field,
+re-serialized). Keys are analysed too (an app's dict may be keyed by a customer's email), except
+the serializer's ``__dunder__`` tags; field names repeat endlessly, so one found clean is
+remembered per policy (``clean_keys``) and costs a set lookup after that. A value under a sensitive
+key (``password``, ``dbPassword``, ``client_secret``) is a secret whatever it looks like.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 _MAX_DEPTH = 64
+# The serializer's own tags (__type__, __placeholder__): never analysed as keys.
+_DUNDER = re.compile(r"__[A-Za-z0-9_]{1,40}__")
+_TAGS = frozenset({"__type__", "__placeholder__"})  # the usual ones, without the regex
 
 # Values that are structure, not content: the type tags and placeholders of the collector's
 # serializer, message, agent and team ids, and timestamps. Each is kept only when it has the
@@ -61,6 +66,14 @@ class Secret:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyedDict:
+    """A dict some of whose keys are Leaf nodes (keys to analyse). Most dicts have none once their
+    field names are known clean: those stay plain dicts, rebuilt by the faster path of join."""
+
+    items: dict[Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class JsonText:
     tree: Any  # the parsed JSON, with Leaf/Secret nodes in place of strings
 
@@ -70,8 +83,17 @@ def is_json_text(text: str) -> bool:
     return len(stripped) >= 2 and (stripped[0], stripped[-1]) in (("{", "}"), ("[", "]"))
 
 
-def split(value: Any, sensitive_keys: frozenset[str], texts: list[str], depth: int = 0) -> Any:
-    """Return ``value`` with every string replaced by a node; the strings are appended to ``texts``."""
+def split(
+    value: Any,
+    sensitive_keys: frozenset[str],
+    texts: list[str],
+    depth: int = 0,
+    clean_keys: frozenset[str] | set[str] = frozenset(),
+    key_leaves: list[int] | None = None,
+) -> Any:
+    """Return ``value`` with every string (dict keys too) replaced by a node; the strings are
+    appended to ``texts``, and the positions of the keys among them to ``key_leaves``. A key in
+    ``clean_keys`` (analysed before, nothing found) is kept as it is."""
     if depth > _MAX_DEPTH:
         return Secret("")  # deeper than any real message: withheld rather than analysed
     if isinstance(value, str):
@@ -81,7 +103,7 @@ def split(value: Any, sensitive_keys: frozenset[str], texts: list[str], depth: i
             except ValueError:
                 parsed = None
             if isinstance(parsed, dict | list):
-                return JsonText(split(parsed, sensitive_keys, texts, depth + 1))
+                return JsonText(split(parsed, sensitive_keys, texts, depth + 1, clean_keys, key_leaves))
         texts.append(value)
         return Leaf(len(texts) - 1)
     if isinstance(value, dict):
@@ -90,38 +112,66 @@ def split(value: Any, sensitive_keys: frozenset[str], texts: list[str], depth: i
         # item's type first: this loop runs for every key of every payload stored, and on cache
         # hits it is most of the redactor's cost.
         out: dict[Any, Any] = {}
+        keyed = False
         for key, item in value.items():
+            node: Any
             if isinstance(item, dict | list):
-                if item and isinstance(key, str) and _normal_key(key) in sensitive_keys:
-                    out[key] = Secret(json.dumps(item, ensure_ascii=False, default=str))  # a cookie jar, a JWK
+                if item and isinstance(key, str) and is_sensitive(key, sensitive_keys):
+                    node = Secret(json.dumps(item, ensure_ascii=False, default=str))  # a cookie jar, a JWK
                 else:
-                    out[key] = split(item, sensitive_keys, texts, depth + 1)
+                    node = split(item, sensitive_keys, texts, depth + 1, clean_keys, key_leaves)
             elif item is None or isinstance(item, bool) or (isinstance(item, str) and not item):
-                out[key] = item  # what split would give back (an empty string has nothing to redact)
+                node = item  # what split would give back (an empty string has nothing to redact)
             elif not isinstance(key, str):
-                out[key] = split(item, sensitive_keys, texts, depth + 1)
+                node = split(item, sensitive_keys, texts, depth + 1, clean_keys, key_leaves)
             elif isinstance(item, str) and (pattern := STRUCTURAL.get(key)) is not None and pattern.fullmatch(item):
-                out[key] = item
-            elif _normal_key(key) in sensitive_keys:
-                out[key] = Secret(str(item))
+                node = item
+            elif is_sensitive(key, sensitive_keys):
+                node = Secret(str(item))
             else:
-                out[key] = split(item, sensitive_keys, texts, depth + 1)
-        return out
+                node = split(item, sensitive_keys, texts, depth + 1, clean_keys, key_leaves)
+            if type(key) is str and key not in clean_keys and key not in _TAGS and not _DUNDER.fullmatch(key):
+                texts.append(key)
+                if key_leaves is not None:
+                    key_leaves.append(len(texts) - 1)
+                out[Leaf(len(texts) - 1)] = node
+                keyed = True
+            else:
+                out[key] = node
+        return KeyedDict(out) if keyed else out
     if isinstance(value, list | tuple):
-        return [split(item, sensitive_keys, texts, depth + 1) for item in value]
+        return [split(item, sensitive_keys, texts, depth + 1, clean_keys, key_leaves) for item in value]
     return value
 
 
-_NORMAL_KEYS: dict[str, str] = {}  # payload keys repeat endlessly ("content", "source", ...)
+def normal_key(key: str) -> str:
+    """A key as sensitive keys are matched: casefolded, without ``_``, ``-``, ``.`` or spaces, so
+    ``api_key``, ``API-Key`` and ``apiKey`` are one key."""
+    return _SEPARATORS.sub("", key.casefold())
 
 
-def _normal_key(key: str) -> str:
-    normal = _NORMAL_KEYS.get(key)
-    if normal is None:
-        normal = key.casefold().replace("-", "_")
-        if len(_NORMAL_KEYS) < 100_000:
-            _NORMAL_KEYS[key] = normal
-    return normal
+_SEPARATORS = re.compile(r"[-_. ]")
+# Per set of sensitive keys (one per policy), each payload key's verdict: keys repeat endlessly
+# ("content", "source", ...), and the suffix test below is a loop.
+_SENSITIVE: dict[frozenset[str], dict[str, bool]] = {}
+
+
+def is_sensitive(key: str, sensitive_keys: frozenset[str]) -> bool:
+    """Whether the value under ``key`` is a secret: its normal form is a sensitive key or ends with
+    one (``db_password``, ``accessToken``, ``proxy-authorization``). ``sensitive_keys`` are in
+    normal form (the policy loader makes them so)."""
+    verdicts = _SENSITIVE.get(sensitive_keys)
+    if verdicts is None:
+        if len(_SENSITIVE) >= 1_000:  # a set per policy version: bounded across reloads
+            _SENSITIVE.clear()
+        verdicts = _SENSITIVE[sensitive_keys] = {}
+    verdict = verdicts.get(key)
+    if verdict is None:
+        normal = normal_key(key)
+        verdict = any(normal.endswith(sensitive) for sensitive in sensitive_keys)
+        if len(verdicts) < 100_000:
+            verdicts[key] = verdict
+    return verdict
 
 
 def join(tree: Any, redacted: list[str], secret: Callable[[str], str]) -> Any:
@@ -136,4 +186,19 @@ def join(tree: Any, redacted: list[str], secret: Callable[[str], str]) -> Any:
         return {key: join(item, redacted, secret) for key, item in tree.items()}
     if isinstance(tree, list):
         return [join(item, redacted, secret) for item in tree]
+    if isinstance(tree, KeyedDict):
+        out: dict[Any, Any] = {}
+        for key, item in tree.items.items():
+            name = redacted[key.index] if type(key) is Leaf else key
+            if name in out:  # two keys redacted alike ("<EMAIL_ADDRESS>"): both values are kept
+                name = _free_name(name, out)
+            out[name] = join(item, redacted, secret)
+        return out
     return tree
+
+
+def _free_name(name: Any, taken: dict[Any, Any]) -> str:
+    n = 2
+    while f"{name}#{n}" in taken:
+        n += 1
+    return f"{name}#{n}"

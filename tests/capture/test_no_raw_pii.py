@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+from autogen_core import AgentId, BaseAgent, MessageContext, SingleThreadedAgentRuntime
 
 from collector import Store
 from collector._demo import PERSONAS, run_demo
@@ -72,3 +76,44 @@ def test_redaction_markers_and_summary_are_stored(demo_store: Store) -> None:
         assert found.get(entity, 0) >= 1, (entity, found)
     _, rows = demo_store.query("SELECT content FROM events WHERE kind = 'send' LIMIT 1")
     assert "<EMAIL_ADDRESS>" in rows[0][0]
+
+
+@dataclass
+class Balances:
+    """A plain Core message whose dict is keyed by customer."""
+
+    by_customer: dict[str, int] = field(default_factory=dict)
+
+
+class Sink(BaseAgent):
+    def __init__(self) -> None:
+        super().__init__("sink")
+
+    async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
+        return None
+
+
+def test_pii_in_dict_keys_and_after_a_data_url_reaches_no_column(demo_store: Store, redactor: object) -> None:
+    email, api_key = "jane.doe@example.com", "sk-proj-Zr8Tq2Lm5Nw7Kp3Vx9Bc4Hd6Jf1Gs0Ya"
+
+    async def record() -> str:
+        hook = make_hook(demo_store, redactor)  # chDB serves one path per process: the module's store
+        runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+        await Sink.register(runtime, "sink", Sink)
+        runtime.start()
+        async with hook.core_task("job-1", tenant_id="acme") as task:
+            target = AgentId("sink", "job-1")
+            await runtime.send_message(Balances({email: 120, api_key: 1}), target)
+            await runtime.send_message({"result": json.dumps({email: {"balance": 5}})}, target)
+            await runtime.send_message({"content": f"data:text/plain;base64,aGk= mail {email} key {api_key}"}, target)
+        await runtime.stop_when_idle()
+        assert await hook.aclose()
+        return task.correlation_id
+
+    correlation_id = asyncio.run(record())
+    _, rows = demo_store.query(
+        "SELECT toString(tuple(*)) FROM events WHERE correlation_id = {c:String}", parameters={"c": correlation_id}
+    )
+    stored = "\n".join(str(r[0]) for r in rows)
+    assert len(rows) >= 5 and "<EMAIL_ADDRESS>" in stored and "<API_KEY>" in stored
+    assert email not in stored and api_key not in stored
