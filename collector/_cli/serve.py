@@ -113,6 +113,14 @@ def build_service(store: Any, settings: Any, pipeline: Any = None, service_token
     return app
 
 
+def guard_loopback_hosts(app: Any) -> None:
+    """On a loopback bind, answer only requests addressed to a loopback host (see audit_ui._hosts:
+    DNS rebinding would otherwise let a web page in the operator's browser read the service)."""
+    from audit_ui._hosts import LoopbackHostOnly
+
+    app.add_middleware(LoopbackHostOnly)
+
+
 def _server_class() -> Any:
     """uvicorn's Server, minus re-raising SIGTERM/SIGINT after shutdown.
 
@@ -173,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
         if directory is not None:
             info = write_service_file(directory, url)
         app = build_service(store, settings, service_token=info.token if info else None)
+        if loopback:
+            guard_loopback_hosts(app)
         if not getattr(args, "ui_only", False):
             from .._sidecar import mount_ingest
 
