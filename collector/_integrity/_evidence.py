@@ -82,8 +82,8 @@ def _scope(store: Store, tenant: str, task: str, since_ns: int, until_ns: int) -
     _, rows = store.query(
         "SELECT minIf(chain_seq, chain_hash != ''), maxIf(chain_seq, chain_hash != ''), countIf(chain_hash = '') "
         "FROM events WHERE tenant_id = {t:String} AND ({c:String} = '' OR correlation_id = {c:String}) "
-        "AND toUnixTimestamp64Nano(ts) >= {s:Int64} AND ({u:Int64} = 0 OR toUnixTimestamp64Nano(ts) < {u:Int64})",
-        parameters={"t": tenant, "c": task, "s": since_ns, "u": until_ns},
+        "AND toUnixTimestamp64Micro(ts) >= {s:Int64} AND ({u:Int64} = 0 OR toUnixTimestamp64Micro(ts) < {u:Int64})",
+        parameters={"t": tenant, "c": task, "s": -(-since_ns // 1000), "u": -(-until_ns // 1000)},
     )
     lo, hi, unchained = (int(v or 0) for v in rows[0])
     return lo, hi, unchained

@@ -218,7 +218,14 @@ class Walker:
         for other in group:
             if other is chosen:
                 continue
-            if other["event_id"] == chosen["event_id"] and other["chain_hash"] == chosen["chain_hash"]:
+            # Only an exact copy is harmless: the same covered fields, hashing to its own chain_hash.
+            # A row that merely reuses the event id and hash (with other content) is an insertion.
+            if (
+                other["event_id"] == chosen["event_id"]
+                and other["chain_hash"] == chosen["chain_hash"]
+                and event_hash(other) == other["chain_hash"]
+                and canonical(other) == canonical(chosen)
+            ):
                 self._note("duplicate", s, "the same event is stored twice (harmless)", other)
             else:
                 self._add("inserted", s, "a second row claims this chain position", other)
@@ -347,7 +354,16 @@ class Walker:
                 Finding(kind, self.tenant_id, s, detail, row["event_id"], row["correlation_id"], int(row["seq"]))
             )
 
-    _note = _add
+    def _note(self, kind: str, s: int, detail: str, row: Mapping[str, Any] | None = None) -> None:
+        """A finding that is not a break (duplicate, expired, unsealed). Unlike ``_add`` it flags no
+        position: a flagged position exempts its interval from the checkpoint root check, and a
+        note must not (one harmless duplicate per interval would otherwise switch that check off)."""
+        if row is None:
+            self.findings.append(Finding(kind, self.tenant_id, s, detail))
+        else:
+            self.findings.append(
+                Finding(kind, self.tenant_id, s, detail, row["event_id"], row["correlation_id"], int(row["seq"]))
+            )
 
 
 def verify_hold_log(entries: Iterable[Mapping[str, Any]], keys: Mapping[str, Any]) -> list[Finding]:

@@ -88,8 +88,8 @@ def _apply_tenant(
     # cut only ever keeps data longer, and spares a query per interval of a long chain.
     _, young = store.query(
         "SELECT min(chain_seq) FROM events WHERE tenant_id = {t:String} AND chain_hash != '' "
-        "AND toUnixTimestamp64Nano(ts) > {cut:Int64}",
-        parameters={"t": tenant, "cut": now_ns - shortest * DAY_NS},
+        "AND toUnixTimestamp64Micro(ts) > {cut:Int64}",  # micro: nano overflows past 2262
+        parameters={"t": tenant, "cut": (now_ns - shortest * DAY_NS) // 1000},
     )
     first_young = int(young[0][0] or 0) or None
     expired, held, deleted = [], [], 0
@@ -124,7 +124,7 @@ def _interval_due(
     store: Store, tenant: str, lo: int, hi: int, rules: list[Policy], now_ns: int, held_tasks: list[str]
 ) -> tuple[str, int]:
     _, rows = store.query(
-        f"SELECT {CLASS_SQL} AS cls, max(toUnixTimestamp64Nano(ts)), count(), "
+        f"SELECT {CLASS_SQL} AS cls, max(toUnixTimestamp64Micro(ts)), count(), "
         "countIf(has({held:Array(String)}, correlation_id)) FROM events "
         "WHERE tenant_id = {t:String} AND chain_seq BETWEEN {lo:UInt64} AND {hi:UInt64} GROUP BY cls",
         parameters={"t": tenant, "lo": lo, "hi": hi, "held": held_tasks},
@@ -133,7 +133,7 @@ def _interval_due(
     due = bool(rows)
     for cls, newest, _count, _held in rows:
         days = days_for(rules, tenant, str(cls))
-        due = due and days is not None and int(newest) + days * DAY_NS <= now_ns
+        due = due and days is not None and int(newest) * 1000 + days * DAY_NS <= now_ns
     if not due:
         return "kept", events
     return ("held" if any(int(r[3]) for r in rows) else "due"), events

@@ -84,13 +84,20 @@ def chain_rows(store: Store, tenant: str, lo: int, hi: int | None) -> Iterator[d
         start += _CHUNK
 
 
+# A row outside the walk: no hash, or a hash at chain_seq 0, where no chained event ever sits (the
+# walk starts at 1, so such a row would otherwise be seen by nothing).
+UNCHAINED_SQL = "(chain_hash = '' OR chain_seq = 0)"
+
+
 def _unchained(store: Store, tenant: str, since_ns: int, task: str = "") -> list[Finding]:
+    # Microseconds, not nanoseconds: toUnixTimestamp64Nano overflows past 2262, and one such row
+    # (any tenant's) would make the query fail for every tenant.
     _, rows = store.query(
         "SELECT event_id, correlation_id, seq, chain_status FROM events WHERE tenant_id = {t:String} "
-        "AND chain_hash = '' AND toUnixTimestamp64Nano(ts) >= {s:Int64} "
+        f"AND {UNCHAINED_SQL} AND ({{s:Int64}} <= 0 OR toUnixTimestamp64Micro(ts) >= {{s:Int64}}) "
         "AND ({c:String} = '' OR correlation_id = {c:String}) "
         "ORDER BY correlation_id, seq LIMIT 1000",
-        parameters={"t": tenant, "s": since_ns, "c": task},
+        parameters={"t": tenant, "s": -(-since_ns // 1000), "c": task},
     )
     return [
         Finding("unchained", tenant, 0, f"row carries no valid chain ({status or 'no chain fields'}): forged, or "
@@ -104,8 +111,8 @@ def _window_start(store: Store, tenant: str, since_ns: int, cps: list[dict[str, 
         return 1, GENESIS
     _, rows = store.query(
         "SELECT min(chain_seq) FROM events WHERE tenant_id = {t:String} AND chain_hash != '' "
-        "AND toUnixTimestamp64Nano(ts) >= {s:Int64}",
-        parameters={"t": tenant, "s": since_ns},
+        "AND toUnixTimestamp64Micro(ts) >= {s:Int64}",
+        parameters={"t": tenant, "s": -(-since_ns // 1000)},
     )
     first = int(rows[0][0] or 0)
     for cp in cps:
@@ -154,7 +161,11 @@ def verify_store(
     """Recompute every chain (or one tenant's) and check every signature."""
     keys = store_public_keys(store) if keys is None else keys
     reports = []
-    for name in [tenant] if tenant else tenants_in(store):
+    names = [tenant] if tenant else tenants_in(store)
+    if anchor and not tenant:
+        # A tenant wiped from every table is in no store query any more: the anchor still names it.
+        names = sorted(set(names) | anchor_tenants(Path(anchor)))
+    for name in names:
         report = verify_tenant(store, name, keys, since_ns)
         if anchor:
             extra = compare_anchor(store, name, Path(anchor))
@@ -163,9 +174,19 @@ def verify_store(
     return VerifyReport(tuple(reports))
 
 
+def _anchor_file(path: Path) -> Path:
+    return path / "checkpoints.jsonl" if path.is_dir() else path
+
+
+def anchor_tenants(path: Path) -> set[str]:
+    """Every tenant the anchor file holds a checkpoint or tombstone of."""
+    lines = _anchor_file(path).read_text(encoding="utf-8").splitlines()
+    return {str(json.loads(line)["tenant_id"]) for line in lines if line.strip()}
+
+
 def compare_anchor(store: Store, tenant: str, path: Path) -> list[Finding]:
     """Every checkpoint/tombstone exported to the file anchor must still be in the store, unchanged."""
-    anchor_file = path / "checkpoints.jsonl" if path.is_dir() else path
+    anchor_file = _anchor_file(path)
     stored = {r["signature"] for r in load_checkpoints(store, tenant) + load_tombstones(store, tenant)}
     findings = []
     for line in anchor_file.read_text(encoding="utf-8").splitlines():
@@ -198,7 +219,8 @@ def verify_task(
     """The verdict for one task: its checkpoint intervals are walked and their signatures checked."""
     keys = store_public_keys(store) if keys is None else keys
     _, rows = store.query(
-        "SELECT min(chain_seq), max(chain_seq), countIf(chain_hash != ''), countIf(chain_hash = '') FROM events "
+        f"SELECT minIf(chain_seq, NOT {UNCHAINED_SQL}), maxIf(chain_seq, NOT {UNCHAINED_SQL}), "
+        f"countIf(NOT {UNCHAINED_SQL}), countIf({UNCHAINED_SQL}) FROM events "
         "WHERE tenant_id = {t:String} AND correlation_id = {c:String}",
         parameters={"t": tenant_id, "c": correlation_id},
     )
@@ -207,11 +229,8 @@ def verify_task(
         return TaskVerdict(tenant_id, correlation_id, "not_found", 0, "no events stored for this task")
     if unchained:
         found = _unchained(store, tenant_id, 0, correlation_id)
-        return TaskVerdict(
-            tenant_id, correlation_id, "unchained", chained + unchained, found[0].describe(), tuple(found)
-        )
-    if chained and lo == 0:
-        lo = 1
+        detail = found[0].describe() if found else f"{unchained} rows carry no valid chain"
+        return TaskVerdict(tenant_id, correlation_id, "unchained", chained + unchained, detail, tuple(found))
     cps = load_checkpoints(store, tenant_id)
     start, prev, stop = sealed_window(cps, lo, hi)
     window = [c for c in cps if int(c["to_seq"]) >= start and (stop is None or int(c["to_seq"]) <= stop)]

@@ -1,0 +1,135 @@
+"""Tampering that `verify` let through until review found it (2026-11-27), now reported.
+
+Each test tampers with a real chained chDB store using SQL only (no signing key), and checks the
+result against the pinned public key, as an auditor would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from collector import Store
+from collector._integrity import event_hash, pinned_public_keys, verify_store, verify_task
+from collector._integrity._verify import chain_rows
+
+from ._support import Rig, mutate, rows
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Iterator[Rig]:
+    base = tmp_path_factory.mktemp("bypass")
+    store = Store.open(f"chdb://{base / 'store'}")
+    rig = Rig(store, redactor, base / "keys", checkpoint_export_dir=str(base / "anchor"))
+    rig.base = base  # type: ignore[attr-defined]
+    yield rig
+    rig.close()
+    store.close()
+
+
+def pinned(rig: Rig) -> dict[str, Any]:
+    return pinned_public_keys([str(rig.base / "keys" / "integrity-signing-key.pem")])  # type: ignore[attr-defined]
+
+
+def seeded(rig: Rig, tenant: str, tasks: int = 3, per_task: int = 4) -> None:
+    for t in range(tasks):
+        rig.run_task(tenant, f"{tenant}-task-{t}", per_task)
+    rig.seal()
+
+
+def breaks(rig: Rig, tenant: str, anchor: str = "") -> list[str]:
+    report = verify_store(rig.store, pinned(rig), tenant=tenant, anchor=anchor)
+    return [f.describe() for f in report.breaks]
+
+
+def copy_row(rig: Rig, tenant: str, chain_seq: int, **override: Any) -> None:
+    columns, found = rig.store.query(
+        "SELECT * FROM events WHERE tenant_id = {t:String} AND chain_seq = {s:UInt64}",
+        parameters={"t": tenant, "s": chain_seq},
+    )
+    row = list(found[0])
+    for name, value in override.items():
+        row[columns.index(name)] = value
+    rig.store.insert("events", [row], columns)
+
+
+def test_a_harmless_duplicate_no_longer_switches_off_the_checkpoint_check(rig: Rig) -> None:
+    tenant = "t-dup"
+    seeded(rig, tenant)
+    assert breaks(rig, tenant) == []
+    # Rewrite chain_seq 7 and recompute every later hash and link: only the signed checkpoints see it.
+    chain = list(chain_rows(rig.store, tenant, 1, None))
+    prev = chain[5]["chain_hash"]
+    for row in chain[6:]:
+        row["chain_prev"] = prev
+        if row["chain_seq"] == 7:
+            row["content"] = "refund approved by manager"
+        row["chain_hash"] = prev = event_hash(row)
+        mutate(
+            rig.store,
+            f"ALTER TABLE events UPDATE content = '{row['content']}', chain_prev = '{row['chain_prev']}', "
+            f"chain_hash = '{row['chain_hash']}' WHERE event_id = '{row['event_id']}'",
+        )
+    # An exact copy of one row in each rewritten interval: a duplicate note, which used to exempt
+    # its interval from the root check.
+    for _, to_seq in rows(rig.store, "SELECT from_seq, to_seq FROM checkpoints WHERE tenant_id = {t:String}", t=tenant):
+        if int(to_seq) >= 7:
+            copy_row(rig, tenant, int(to_seq))
+    found = breaks(rig, tenant)
+    assert any("do not match their signed checkpoint" in f for f in found), found
+    assert verify_task(rig.store, tenant, str(chain[6]["correlation_id"]), pinned(rig)).status == "broken"
+
+
+def test_a_copy_with_other_content_is_an_insertion_not_a_duplicate(rig: Rig) -> None:
+    tenant = "t-forged-copy"
+    seeded(rig, tenant)
+    copy_row(rig, tenant, 6, content="payment of $1M approved", correlation_id=f"{tenant}-task-0")
+    found = breaks(rig, tenant)
+    assert any(f.startswith("INSERTED") for f in found), found
+    assert verify_task(rig.store, tenant, f"{tenant}-task-0", pinned(rig)).status == "broken"
+
+
+def test_rows_at_chain_seq_0_or_before_1970_are_reported_unchained(rig: Rig) -> None:
+    tenant = "t-zero"
+    seeded(rig, tenant)
+    rig.store.command(
+        "INSERT INTO events (tenant_id, correlation_id, seq, ts, event_id, kind, content, chain_seq, chain_hash, "
+        f"chain_prev) VALUES ('{tenant}', '{tenant}-task-1', 99, now64(6), 'forged-zero', 'send', 'wire the money', "
+        "0, 'x', 'x')"
+    )
+    assert any("forged-zero" in f for f in breaks(rig, tenant))
+    assert verify_task(rig.store, tenant, f"{tenant}-task-1", pinned(rig)).status == "unchained"
+    rig.store.command(
+        "INSERT INTO events (tenant_id, correlation_id, seq, ts, event_id, kind, content) VALUES "
+        f"('{tenant}', '{tenant}-task-2', 98, toDateTime64('1969-12-31 23:59:59', 6, 'UTC'), 'forged-1969', "
+        "'send', 'approved')"
+    )
+    assert any("forged-1969" in f for f in breaks(rig, tenant))
+    verdict = verify_task(rig.store, tenant, f"{tenant}-task-2", pinned(rig))  # raised IndexError before
+    assert verdict.status == "unchained"
+
+
+def test_a_tenant_wiped_from_every_table_is_reported_with_the_anchor(rig: Rig) -> None:
+    tenant = "t-wipe"
+    seeded(rig, tenant)
+    anchor = rig.base / "anchor"  # type: ignore[attr-defined]
+    assert tenant in {json.loads(line)["tenant_id"] for line in (anchor / "checkpoints.jsonl").read_text().splitlines()}
+    for table in ("events", "checkpoints", "tombstones", "hold_audit", "tasks"):
+        mutate(rig.store, f"ALTER TABLE {table} DELETE WHERE tenant_id = '{tenant}'")
+    report = verify_store(rig.store, pinned(rig), anchor=str(anchor))
+    assert [f for f in report.breaks if f.tenant_id == tenant]
+
+
+def test_an_event_dated_after_2262_does_not_stop_verification(rig: Rig) -> None:
+    # toUnixTimestamp64Nano overflows past 2262, and one such row failed the query for every tenant.
+    rig.run_task("t-future", "t-future-a", 2, when=dt.datetime(2263, 1, 1, tzinfo=dt.UTC))
+    rig.seal()
+    seeded(rig, "t-present")
+    assert breaks(rig, "t-present") == []
+    report = verify_store(rig.store, pinned(rig))  # every tenant, the far-future one included: no QueryError
+    assert "t-future" in [t.tenant_id for t in report.tenants]
+    verify_task(rig.store, "t-future", "t-future-a", pinned(rig))
