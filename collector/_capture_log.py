@@ -40,6 +40,10 @@ SEND, PUBLISH, RESPONSE, LOG, EMIT, ROUTED, REGISTER, RELEASE, UNFINISH_ALL = ra
 _SEND, _PUBLISH, _RESPONSE = EventKind.SEND, EventKind.PUBLISH, EventKind.RESPONSE
 _TIMED_KINDS = frozenset({EventKind.LLM_CALL, EventKind.TOOL_CALL, EventKind.LLM_STREAM_END})
 _new_event = tuple.__new__
+# One capture order for the whole process, shared by every hook: an event id is its sink's prefix
+# plus this number, and two hooks may share a sink (a pipeline or a RemoteSink). Per hook, their
+# ids collided, and the sidecar dropped the second hook's events as retries of the first's.
+_GSEQ = itertools.count()
 
 
 class CaptureLog:
@@ -58,7 +62,7 @@ class CaptureLog:
         self.append = self._records.append
         self.soft_max = soft_max
         self._lock = threading.Lock()
-        self._gseq = itertools.count()
+        self._gseq = _GSEQ
         self.errors = 0
         self._stopped = False
 

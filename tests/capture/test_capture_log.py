@@ -15,7 +15,7 @@ from autogen_core import (
 from collector import AuditHook, AuditSettings, Store
 from collector._attribution import Attribution, TaskContext
 from collector._capture_log import PUBLISH, REGISTER, RELEASE, CaptureLog
-from collector._events import CapturedEvent, TaskRef
+from collector._events import CapturedEvent, EventKind, TaskRef
 
 from ._teams import Job, core_runtime, make_hook
 
@@ -183,3 +183,20 @@ async def test_after_aclose_the_runtime_goes_on_and_the_log_does_not_grow() -> N
     assert recorded == 2 and len(sink.events) == recorded
     assert len(hook._log) == 0
     assert hook.discarded_after_close == 20 and hook.errors == 0
+
+
+async def test_two_hooks_on_one_sink_never_give_two_events_one_capture_number() -> None:
+    # A sink's event id is its prefix plus this number: per hook, the numbers (and ids) collided,
+    # and the sidecar dropped the second hook's events as retries of the first's.
+    sink = _ListSink()
+    settings = AuditSettings(capture_loggers=False, snapshot_interval_s=0.01)
+    first, second = AuditHook(sink, settings), AuditHook(sink, settings)
+    for hook, tenant in ((first, "tenant-a"), (second, "tenant-b")):
+        async with hook.core_task(f"{tenant}/job", tenant_id=tenant) as task:
+            for i in range(3):
+                hook.emit_to(task.context, EventKind.CUSTOM, {"__type__": "Note", "n": i})
+    assert first.flush(5) and second.flush(5)
+    assert {e.task.tenant_id for e in sink.events} == {"tenant-a", "tenant-b"}
+    numbers = [e.gseq for e in sink.events]
+    assert len(numbers) == len(set(numbers)) == 10
+    assert await first.aclose() and await second.aclose()
