@@ -71,7 +71,11 @@ class SnapshotStage:
         with self._consume:
             for source in (self._queue, self._overflow):
                 while source:
-                    event = source.popleft()
+                    # Encoded while still at the head of its queue, put on ready, then taken off:
+                    # an event is never in no queue at all, where the batcher's drain and exit
+                    # checks (which read the queues without this lock) would not see it and a
+                    # shutdown or flush would end without it.
+                    event = source[0]
                     try:
                         snapshot = snapshot_event(event, max_depth=depth, max_chars=chars)
                     except Exception:  # noqa: BLE001 - never drop it: the record builder serializes raw payloads too
@@ -81,6 +85,7 @@ class SnapshotStage:
                         if waiter is not None:
                             self._waiters[id(snapshot)] = waiter
                     self._ready.append(snapshot)
+                    source.popleft()
         if len(self._ready) >= self._batch:
             self._wake.set()
 
