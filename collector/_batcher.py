@@ -13,13 +13,14 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from ._codec import encode_batch
-from ._events import CapturedEvent
+from ._events import CapturedEvent, EventKind, TaskRecord
 from ._metrics import PipelineMetrics
 from ._pipeline_state import PipelineState
 from ._processors import RecordProcessor
-from ._records import RecordBuilder
+from ._records import BuiltEvent, RecordBuilder
 from ._safe_log import log_failure
 from ._settings import AuditSettings
 from ._snapshot_stage import SnapshotStage
@@ -165,7 +166,7 @@ class Batcher:
             self._n["spool_rejections"] += 1
             self._metrics.spool_rejections.labels(reason).inc()
             log.error("collector: %s; %d events of this batch are recorded as lost", exc, len(batch))
-            self._lost_after_accept(batch, reason)
+            self._lost_after_accept(batch, reason, observed=(built, tasks))
             return
         with self._cond:
             self._unacked[batch_id] = None
@@ -173,19 +174,36 @@ class Batcher:
         self._settle_waiters(batch, ok=True)
         self._writer.notify_data()
 
-    def _lost_after_accept(self, batch: list[CapturedEvent], reason: str) -> None:
-        """Accepted events that never reached the spool: loss rows, spooled if possible, else kept in memory."""
+    def _lost_after_accept(
+        self,
+        batch: list[CapturedEvent],
+        reason: str,
+        observed: tuple[list[BuiltEvent], list[TaskRecord]] | None = None,
+    ) -> None:
+        """Accepted events that never reached the spool: loss rows, spooled if possible, else kept in memory.
+
+        The batch's own loss rows (losses recorded earlier) are carried into that write, not dropped.
+        ``observed`` is the batch as built and the task rows the tracker gave for it, when it got that
+        far: its loss rows are then already counted in their tasks' lost_events, and its task rows
+        must still be written."""
         n = self._losses.record_events(batch, reason.replace("_", " "))
         self._n["lost_accepted"] += n
         self._metrics.events_lost.labels(reason).inc(n)
         self._settle_waiters(batch, ok=False)
+        carried: list[Any] = []
+        carried_tasks: list[TaskRecord] = []
+        if observed is not None:
+            carried = [b.record for b in observed[0] if b.record.kind == EventKind.LOSS]
+            carried_tasks = observed[1]
+        else:
+            self._losses.restore(e for e in batch if e.kind == EventKind.LOSS)  # built and counted below, once
         loss = self._losses.take()
-        if not loss:
+        if not loss and not carried:
             return
         try:
             built = self._builder.build(loss)
-            tasks = self._tracker.observe(built)
-            events = [b.record for b in built]
+            tasks = carried_tasks + self._tracker.observe(built)
+            events = carried + [b.record for b in built]
         except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
             log_failure(log, "collector: cannot build loss records", exc)
             return

@@ -44,6 +44,17 @@ class LossLedger:
                 n += 1
         return n
 
+    def restore(self, loss_events: Iterable[CapturedEvent]) -> None:
+        """Put taken loss rows back, unwritten (their batch was refused): their counts are already
+        in ``total``, so only the pending rows grow."""
+        with self._lock:
+            for event in loss_events:
+                payload = event.payload if isinstance(event.payload, dict) else {}
+                key = (event.task, str(payload.get("reason", "")))
+                entry = self._pending.setdefault(key, [0, event.seq])
+                entry[0] += int(payload.get("lost", 0))
+                entry[1] = min(entry[1], event.seq)
+
     def __bool__(self) -> bool:
         return bool(self._pending)
 
