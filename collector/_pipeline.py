@@ -152,6 +152,17 @@ class AuditPipeline:
         """
         if not events:
             return True
+        waiter = self.submit_durable(events)
+        done = waiter.done.wait(timeout)
+        if not done:
+            for event in events:
+                self._waiters.pop(id(event), None)
+        return done and waiter.ok
+
+    def submit_durable(self, events: Sequence[CapturedEvent]) -> Waiter:
+        """Accept a batch without waiting. The waiter's ``done`` is set once every event of it is
+        appended to the spool (``ok``) or was refused or lost (not ``ok``), however long that
+        takes: a caller that stopped waiting can wait again (the sidecar, for a client's retry)."""
         waiter = Waiter(len(events))
         for event in events:
             self._waiters[id(event)] = waiter
@@ -161,13 +172,10 @@ class AuditPipeline:
                 waiter.ok = False
                 waiter.remaining -= 1
         if waiter.remaining <= 0:
-            return False
-        self._wake.set()
-        done = waiter.done.wait(timeout)
-        if not done:
-            for event in events:
-                self._waiters.pop(id(event), None)
-        return done and waiter.ok and all(accepted)
+            waiter.done.set()
+        else:
+            self._wake.set()
+        return waiter
 
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted before this call is in ClickHouse. False on timeout, or

@@ -8,9 +8,11 @@ origin, and the ids of recent deliveries are remembered here and dropped when se
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -54,6 +56,11 @@ class Ingest:
         self.attribution = OtlpAttribution(settings.source_pattern, settings.unattributed_tenant)
         self.duplicates = 0
         self.seeded = self._seed(pipeline, sidecar)
+        # Each id of a delivery not yet known durable, with the pipeline's waiter for it: a retry
+        # of those ids waits on it rather than being told at once that they are durable.
+        self._inflight: dict[str, Any] = {}
+        self._prune_at = 10_000
+        self._lock = threading.Lock()
 
     def _seed(self, pipeline: DurableSink, sidecar: SidecarSettings) -> int:
         """Remember what a previous run of this sidecar already made durable: its dedup memory
@@ -71,15 +78,47 @@ class Ingest:
         return self.seen.remember(reversed(ids))
 
     def accept(self, events: list[CapturedEvent]) -> bool:
-        """Submit the events not seen before; True once everything received is durable."""
-        fresh_flags = self.seen.claim(e.event_id for e in events)
-        fresh = [e for e, new in zip(events, fresh_flags, strict=True) if new]
+        """Submit the events not seen before; True once everything received is durable, the
+        events seen before included: a retry may come while the first delivery is still on its way
+        to the spool (its answer timed out), and a 200 then would let the client drop events that
+        a crash of this process could still lose."""
+        submit_durable = getattr(self._pipeline, "submit_durable", None)
+        if submit_durable is None:  # a sink that cannot be waited on again (tests): answer for the fresh only
+            fresh = self._fresh(events, self.seen.claim(e.event_id for e in events), set())
+            return self._pipeline.submit_batch_durable(fresh, self._timeout)
+        with self._lock:
+            self._prune()
+            waiting: set[Any] = set()
+            fresh = self._fresh(events, self.seen.claim(e.event_id for e in events), waiting)
+            waiter = submit_durable(fresh)
+            for event in fresh:
+                self._inflight[event.event_id] = waiter
+            waiting.add(waiter)
+        deadline = time.monotonic() + self._timeout
+        return all(w.done.wait(max(0.0, deadline - time.monotonic())) and w.ok for w in waiting)
+
+    def _fresh(self, events: list[CapturedEvent], new: list[bool], waiting: set[Any]) -> list[CapturedEvent]:
+        """The events to submit: those not seen before, and those whose first delivery was refused
+        or lost; the waiters of the others still on their way go into ``waiting``."""
+        fresh = []
+        for event, is_new in zip(events, new, strict=True):
+            earlier = None if is_new else self._inflight.get(event.event_id)
+            if is_new or (earlier is not None and earlier.done.is_set() and not earlier.ok):
+                fresh.append(event)
+            elif earlier is not None:
+                waiting.add(earlier)
         self.duplicates += len(events) - len(fresh)
         for event in fresh:
             if event.kind == EventKind.TASK_START:
                 self.attribution.teams.note(event.task)
-        # Even with nothing fresh, wait: the first delivery of these ids may not be durable yet.
-        return self._pipeline.submit_batch_durable(fresh, self._timeout)
+        return fresh
+
+    def _prune(self) -> None:
+        """Forget deliveries known durable (the seen ids answer for them from then on)."""
+        if len(self._inflight) < self._prune_at:
+            return
+        self._inflight = {k: w for k, w in self._inflight.items() if not (w.done.is_set() and w.ok)}
+        self._prune_at = max(10_000, 2 * len(self._inflight))
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
