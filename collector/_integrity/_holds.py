@@ -44,6 +44,48 @@ def active_holds(store: Store, tenant_id: str = "") -> list[Hold]:
     return [Hold(str(t), str(c), str(h), str(r), str(a), bool(x)) for t, c, h, r, a, x in rows]
 
 
+def signed_holds(entries: list[dict[str, Any]]) -> dict[str, bool]:
+    """Each hold of a tenant's signed log, and whether its last entry places it (True) or releases it."""
+    state: dict[str, bool] = {}
+    for entry in sorted(entries, key=lambda e: int(e["seq"])):
+        state[str(entry["hold_id"])] = entry["action"] == "place"
+    return state
+
+
+def binding_holds(store: Store, tenant_id: str) -> list[Hold]:
+    """The holds retention must obey: active in ``legal_holds`` or, by the signed log, never released.
+
+    ``legal_holds`` is a plain table: a row marking a hold released can be written by anyone who can
+    write the store, and retention would then delete what the hold protects. A release counts only
+    when the signed log has it too; verify reports the disagreement (see ``hold_disagreements``).
+    """
+    holds = {h.hold_id: h for h in active_holds(store, tenant_id)}
+    log = hold_log(store, tenant_id)
+    placed = {str(e["hold_id"]): e for e in log if e["action"] == "place"}
+    for hold_id, active in signed_holds(log).items():
+        if active and hold_id not in holds:
+            entry = placed[hold_id]
+            holds[hold_id] = Hold(tenant_id, str(entry["correlation_id"]), hold_id, str(entry["reason"]),
+                                  str(entry["actor"]), True)  # fmt: skip
+    return sorted(holds.values(), key=lambda h: h.hold_id)
+
+
+def hold_disagreements(store: Store, tenant_id: str, log: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(hold id, what is wrong) for each hold whose ``legal_holds`` row and signed log disagree."""
+    _, rows = store.query(
+        "SELECT hold_id, active FROM legal_holds FINAL WHERE tenant_id = {t:String}", parameters={"t": tenant_id}
+    )
+    table = {str(h): bool(a) for h, a in rows}
+    out = []
+    for hold_id, active in signed_holds(log).items():
+        if hold_id not in table:
+            out.append((hold_id, "missing"))
+        elif table[hold_id] != active:
+            out.append((hold_id, "released" if active else "reactivated"))
+    out += [(hold_id, "unlogged") for hold_id in table if hold_id not in signed_holds(log)]
+    return out
+
+
 def place_hold(
     store: Store, writer: SignedWriter, tenant_id: str, correlation_id: str, reason: str, actor: str, redact: Redact
 ) -> Hold:

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._holds import active_holds
+from ._holds import binding_holds
 from ._signed import SignedWriter, load_checkpoints, load_tombstones
 from .errors import IntegrityError
 
@@ -74,7 +74,7 @@ def apply_retention(
 def _apply_tenant(
     store: Store, writer: SignedWriter | None, tenant: str, rules: list[Policy], now_ns: int, dry_run: bool
 ) -> RetentionResult:
-    holds = active_holds(store, tenant)
+    holds = binding_holds(store, tenant)  # a release only the plain table records does not count
     if any(not h.correlation_id for h in holds):
         return RetentionResult(tenant, (), (), 0)  # the whole tenant is on hold
     held_tasks = sorted({h.correlation_id for h in holds})

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._holds import hold_disagreements
 from ._keys import store_public_keys
 from ._offline import FIELDS_V1, GENESIS, Finding, Walker, verify_hold_log
 from ._settings import IntegritySettings
@@ -135,8 +136,27 @@ def verify_tenant(
     for row in chain_rows(store, tenant, start, None):
         walker.feed(row)
     findings = walker.finish() + _unchained(store, tenant, since_ns)
-    findings += verify_hold_log(_hold_log(store, tenant), keys)
+    log = _hold_log(store, tenant)
+    findings += verify_hold_log(log, keys) + _hold_table_findings(store, tenant, log)
     return TenantReport(tenant, walker.events, len(in_window), tuple(findings))
+
+
+_HOLD_PROBLEMS = {
+    "released": ("checkpoint", "legal_holds marks it released but the signed log never released it (retention still "
+                 "obeys it)"),
+    "reactivated": ("checkpoint", "legal_holds marks it active but the signed log released it"),
+    "unlogged": ("inserted", "legal_holds has it but the signed log never placed it"),
+    "missing": ("hold", "placed in the signed log but absent from legal_holds (a crash between the two writes, "
+                "or the row was deleted; retention still obeys it)"),
+}  # fmt: skip
+
+
+def _hold_table_findings(store: Store, tenant: str, log: list[dict[str, Any]]) -> list[Finding]:
+    findings = []
+    for hold_id, problem in hold_disagreements(store, tenant, log):
+        kind, detail = _HOLD_PROBLEMS[problem]
+        findings.append(Finding(kind, tenant, 0, f"hold {hold_id}: {detail}"))
+    return findings
 
 
 def _hold_log(store: Store, tenant: str) -> list[dict[str, Any]]:

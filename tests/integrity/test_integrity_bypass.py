@@ -133,3 +133,30 @@ def test_an_event_dated_after_2262_does_not_stop_verification(rig: Rig) -> None:
     report = verify_store(rig.store, pinned(rig))  # every tenant, the far-future one included: no QueryError
     assert "t-future" in [t.tenant_id for t in report.tenants]
     verify_task(rig.store, "t-future", "t-future-a", pinned(rig))
+
+
+def test_a_hold_released_only_in_the_plain_table_still_binds_retention(rig: Rig) -> None:
+    from collector._integrity import open_writer
+    from collector._integrity._holds import active_holds, place_hold
+    from collector._integrity._retention import apply_retention, set_policy
+
+    tenant = "t-hold"
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=100)
+    for t in range(2):
+        rig.run_task(tenant, f"{tenant}-task-{t}", 5, when=old)
+    rig.seal()
+    writer = open_writer(rig.integrity, rig.store)
+    hold = place_hold(rig.store, writer, tenant, "", "litigation", "legal", lambda s: s)
+    # Someone with write access marks the hold released in legal_holds, with no signed release.
+    rig.store.insert(
+        "legal_holds",
+        [[tenant, "", hold.hold_id, "litigation", "legal", 0, 2**62]],
+        ["tenant_id", "correlation_id", "hold_id", "reason", "actor", "active", "version"],
+    )
+    assert active_holds(rig.store, tenant) == []
+    set_policy(rig.store, tenant, "*", 30)
+    (result,) = apply_retention(rig.store, writer, tenant=tenant)  # the operator's routine job
+    assert result.events_deleted == 0  # the signed log never released it
+    assert rows(rig.store, "SELECT count() FROM events WHERE tenant_id = {t:String}", t=tenant)[0][0] == 10
+    found = breaks(rig, tenant)
+    assert any(hold.hold_id in f and "never released it" in f for f in found), found
