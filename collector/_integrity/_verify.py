@@ -257,12 +257,21 @@ def verify_task(
     tombs = [t for t in load_tombstones(store, tenant_id)
              if int(t["from_seq"]) >= start and (stop is None or int(t["to_seq"]) <= stop)]  # fmt: skip
     walker = Walker(tenant_id, window, tombs, keys, start=start, prev=prev, stop=stop)
+    first = last = 0
     for row in chain_rows(store, tenant_id, start, stop):
+        if row["correlation_id"] == correlation_id:
+            first, last = first or int(row["chain_seq"]), int(row["chain_seq"])
         walker.feed(row)
     findings = tuple(walker.finish())
-    # A problem pinned to another task of the same interval does not touch this task's events; an
-    # unattributed one (a hole, a bad checkpoint or signature) may, so it counts.
-    broken = [f for f in findings if f.breaks and f.correlation_id in ("", correlation_id)]
+    # An unattributed problem (a hole, a bad checkpoint or signature) may touch this task's events,
+    # so it counts; so does one pinned to any row from the task's first event to just after its
+    # last: a row moved to another task was this task's (the task id is hashed too), and a broken
+    # link implicates the row before it (rewritten, its hash recomputed). Only problems wholly
+    # outside the task's stretch of the chain leave its verdict alone.
+    broken = [
+        f for f in findings
+        if f.breaks and (f.correlation_id in ("", correlation_id) or first <= f.chain_seq <= last + 1)
+    ]  # fmt: skip
     if broken:
         return TaskVerdict(tenant_id, correlation_id, "broken", chained, broken[0].describe(), findings)
     status = "verified" if stop is not None else "pending"

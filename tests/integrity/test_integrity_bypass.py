@@ -160,3 +160,30 @@ def test_a_hold_released_only_in_the_plain_table_still_binds_retention(rig: Rig)
     assert rows(rig.store, "SELECT count() FROM events WHERE tenant_id = {t:String}", t=tenant)[0][0] == 10
     found = breaks(rig, tenant)
     assert any(hold.hold_id in f and "never released it" in f for f in found), found
+
+
+def test_a_task_badge_sees_its_last_event_rewritten_with_its_hash(rig: Rig) -> None:
+    tenant = "t-badge"
+    seeded(rig, tenant)
+    (row,) = list(chain_rows(rig.store, tenant, 4, 4))  # the last event of task-0; chain_seq 5 is task-1's
+    row["content"] = "nothing to see"
+    row["chain_hash"] = event_hash(row)  # consistent by itself: only the next row's link breaks
+    mutate(
+        rig.store,
+        f"ALTER TABLE events UPDATE content = '{row['content']}', chain_hash = '{row['chain_hash']}' "
+        f"WHERE event_id = '{row['event_id']}'",
+    )
+    assert verify_task(rig.store, tenant, str(row["correlation_id"]), pinned(rig)).status == "broken"
+
+
+def test_a_task_badge_sees_an_event_moved_to_another_task(rig: Rig) -> None:
+    tenant = "t-moved"
+    seeded(rig, tenant)
+    copy_row(rig, tenant, 6, correlation_id="elsewhere")
+    mutate(
+        rig.store,
+        f"ALTER TABLE events DELETE WHERE tenant_id = '{tenant}' AND chain_seq = 6 AND correlation_id != 'elsewhere'",
+    )
+    assert verify_task(rig.store, tenant, f"{tenant}-task-1", pinned(rig)).status == "broken"
+    # A task whose stretch of the chain holds no tampered row keeps its verdict.
+    assert verify_task(rig.store, tenant, f"{tenant}-task-2", pinned(rig)).status == "verified"
