@@ -13,10 +13,9 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from ._codec import encode_batch
-from ._events import CapturedEvent, EventKind, TaskRecord
+from ._events import CapturedEvent, EventKind, EventRecord, TaskRecord
 from ._metrics import PipelineMetrics
 from ._pipeline_state import PipelineState
 from ._processors import RecordProcessor
@@ -190,7 +189,7 @@ class Batcher:
         self._n["lost_accepted"] += n
         self._metrics.events_lost.labels(reason).inc(n)
         self._settle_waiters(batch, ok=False)
-        carried: list[Any] = []
+        carried: list[EventRecord] = []
         carried_tasks: list[TaskRecord] = []
         if observed is not None:
             carried = [b.record for b in observed[0] if b.record.kind == EventKind.LOSS]

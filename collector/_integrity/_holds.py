@@ -76,13 +76,14 @@ def hold_disagreements(store: Store, tenant_id: str, log: list[dict[str, Any]]) 
         "SELECT hold_id, active FROM legal_holds FINAL WHERE tenant_id = {t:String}", parameters={"t": tenant_id}
     )
     table = {str(h): bool(a) for h, a in rows}
+    signed = signed_holds(log)
     out = []
-    for hold_id, active in signed_holds(log).items():
+    for hold_id, active in signed.items():
         if hold_id not in table:
             out.append((hold_id, "missing"))
         elif table[hold_id] != active:
             out.append((hold_id, "released" if active else "reactivated"))
-    out += [(hold_id, "unlogged") for hold_id in table if hold_id not in signed_holds(log)]
+    out += [(hold_id, "unlogged") for hold_id in table if hold_id not in signed]
     return out
 
 

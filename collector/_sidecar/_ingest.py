@@ -1,6 +1,6 @@
 """The sidecar's ingest routes: remote-hook batches and OTLP/HTTP traces and logs.
 
-Every route answers 200 only once what it received is durable (``submit_batch_durable``), and
+Every route answers 200 only once what it received is durable (``submit_durable``), and
 503 otherwise, so clients retry; retries are harmless because every event carries an id from its
 origin, and the ids of recent deliveries are remembered here and dropped when seen again.
 """
@@ -12,11 +12,12 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from .._batcher import Waiter
 from .._events import CapturedEvent, EventKind
 from .._otlp_in import (
     OtlpAttribution,
@@ -41,7 +42,7 @@ log = logging.getLogger("collector")
 class DurableSink(Protocol):
     """What the routes need of AuditPipeline."""
 
-    def submit_batch_durable(self, events: Sequence[CapturedEvent], timeout: float) -> bool: ...
+    def submit_durable(self, events: Sequence[CapturedEvent]) -> Waiter: ...
 
     def recent_event_ids(self, window_s: float, limit: int) -> list[str]: ...
 
@@ -58,7 +59,7 @@ class Ingest:
         self.seeded = self._seed(pipeline, sidecar)
         # Each id of a delivery not yet known durable, with the pipeline's waiter for it: a retry
         # of those ids waits on it rather than being told at once that they are durable.
-        self._inflight: dict[str, Any] = {}
+        self._inflight: dict[str, Waiter] = {}
         self._prune_at = 10_000
         self._lock = threading.Lock()
 
@@ -82,22 +83,18 @@ class Ingest:
         events seen before included: a retry may come while the first delivery is still on its way
         to the spool (its answer timed out), and a 200 then would let the client drop events that
         a crash of this process could still lose."""
-        submit_durable = getattr(self._pipeline, "submit_durable", None)
-        if submit_durable is None:  # a sink that cannot be waited on again (tests): answer for the fresh only
-            fresh = self._fresh(events, self.seen.claim(e.event_id for e in events), set())
-            return self._pipeline.submit_batch_durable(fresh, self._timeout)
         with self._lock:
             self._prune()
-            waiting: set[Any] = set()
+            waiting: set[Waiter] = set()
             fresh = self._fresh(events, self.seen.claim(e.event_id for e in events), waiting)
-            waiter = submit_durable(fresh)
+            waiter = self._pipeline.submit_durable(fresh)
             for event in fresh:
                 self._inflight[event.event_id] = waiter
             waiting.add(waiter)
         deadline = time.monotonic() + self._timeout
         return all(w.done.wait(max(0.0, deadline - time.monotonic())) and w.ok for w in waiting)
 
-    def _fresh(self, events: list[CapturedEvent], new: list[bool], waiting: set[Any]) -> list[CapturedEvent]:
+    def _fresh(self, events: list[CapturedEvent], new: list[bool], waiting: set[Waiter]) -> list[CapturedEvent]:
         """The events to submit: those not seen before, and those whose first delivery was refused
         or lost; the waiters of the others still on their way go into ``waiting``."""
         fresh = []

@@ -17,6 +17,7 @@ from PIL import Image as PILImage
 from pydantic import BaseModel
 
 from collector import AuditHook, AuditSettings, CapturedEvent, EventKind, TaskRef
+from collector._batcher import Waiter
 from collector._demo import run_demo
 from collector._sidecar import decode_batch, encode_batch, encode_event
 from collector._sidecar._errors import WireFormatError
@@ -243,8 +244,10 @@ def test_a_malformed_v2_row_is_refused_with_a_clear_error(row: list[Any], messag
 class _AcceptingSink:
     """Durable at once: a refused body is refused by the decoder, not by the store."""
 
-    def submit_batch_durable(self, events: Sequence[CapturedEvent], timeout: float) -> bool:
-        return True
+    def submit_durable(self, events: Sequence[CapturedEvent]) -> Waiter:
+        waiter = Waiter(len(events))
+        waiter.done.set()
+        return waiter
 
     def recent_event_ids(self, window_s: float, limit: int) -> list[str]:
         return []
