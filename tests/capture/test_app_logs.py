@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from autogen_core import (
@@ -20,15 +19,10 @@ from autogen_core import (
 
 from collector import ContentFreeLogFilter, Store, install_content_free_logging
 
-from ._teams import TEAM_BUILDERS, make_hook, run_in_task
+from ._teams import TEAM_BUILDERS, Job, make_hook, run_in_task
 
 SECRET = "jane.roe@example.com"
 API_KEY = "sk-live-4f9a2c7e1b"
-
-
-@dataclass
-class Job:
-    text: str
 
 
 @default_subscription

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from collector import AuditPipeline, AuditSettings, CapturedEvent, ClickHouseExporter, EventKind, Store, TaskRef
-from collector._integrity import ChainProcessor, IntegritySettings, build_chain_processor
+from collector._integrity import ChainProcessor, IntegritySettings, build_chain_processor, event_hash
+from collector._integrity._offline import GENESIS
+from collector._integrity._verify import chain_rows
 from collector._records import RecordBuilder
 
 _GSEQ = itertools.count(1)
@@ -54,3 +56,26 @@ def rows(store: Store, sql: str, **params: Any) -> list[tuple[Any, ...]]:
 
 def mutate(store: Store, sql: str) -> None:
     store.command(sql + " SETTINGS mutations_sync = 1")
+
+
+def seeded(rig: Rig, tenant: str, tasks: int = 3, per_task: int = 4) -> None:
+    """``tasks`` tasks of ``per_task`` events each, one after another, then sealed."""
+    for t in range(tasks):
+        rig.run_task(tenant, f"{tenant}-task-{t}", per_task)
+    rig.seal()
+
+
+def rewrite_from(rig: Rig, tenant: str, chain_seq: int, content: str) -> dict[str, Any]:
+    """What a forger without the signing key does: edit the event at ``chain_seq``, then recompute
+    its hash and every later hash and link. Returns the edited row."""
+    chain = list(chain_rows(rig.store, tenant, 1, None))
+    start = next(i for i, row in enumerate(chain) if row["chain_seq"] == chain_seq)
+    prev = chain[start - 1]["chain_hash"] if start else GENESIS
+    for row in chain[start:]:
+        row["chain_prev"] = prev
+        if row["chain_seq"] == chain_seq:
+            row["content"] = content
+        row["chain_hash"] = prev = event_hash(row)
+        assignments = ", ".join(f"{c} = '{row[c]}'" for c in ("content", "chain_prev", "chain_hash"))
+        mutate(rig.store, f"ALTER TABLE events UPDATE {assignments} WHERE event_id = '{row['event_id']}'")
+    return chain[start]

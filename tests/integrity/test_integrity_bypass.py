@@ -17,7 +17,7 @@ from collector import Store
 from collector._integrity import event_hash, pinned_public_keys, verify_store, verify_task
 from collector._integrity._verify import chain_rows
 
-from ._support import Rig, mutate, rows
+from ._support import Rig, mutate, rewrite_from, rows, seeded
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +33,6 @@ def rig(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Iterator[
 
 def pinned(rig: Rig) -> dict[str, Any]:
     return pinned_public_keys([str(rig.base / "keys" / "integrity-signing-key.pem")])  # type: ignore[attr-defined]
-
-
-def seeded(rig: Rig, tenant: str, tasks: int = 3, per_task: int = 4) -> None:
-    for t in range(tasks):
-        rig.run_task(tenant, f"{tenant}-task-{t}", per_task)
-    rig.seal()
 
 
 def breaks(rig: Rig, tenant: str, anchor: str = "") -> list[str]:
@@ -62,18 +56,7 @@ def test_a_harmless_duplicate_no_longer_switches_off_the_checkpoint_check(rig: R
     seeded(rig, tenant)
     assert breaks(rig, tenant) == []
     # Rewrite chain_seq 7 and recompute every later hash and link: only the signed checkpoints see it.
-    chain = list(chain_rows(rig.store, tenant, 1, None))
-    prev = chain[5]["chain_hash"]
-    for row in chain[6:]:
-        row["chain_prev"] = prev
-        if row["chain_seq"] == 7:
-            row["content"] = "refund approved by manager"
-        row["chain_hash"] = prev = event_hash(row)
-        mutate(
-            rig.store,
-            f"ALTER TABLE events UPDATE content = '{row['content']}', chain_prev = '{row['chain_prev']}', "
-            f"chain_hash = '{row['chain_hash']}' WHERE event_id = '{row['event_id']}'",
-        )
+    edited = rewrite_from(rig, tenant, 7, "refund approved by manager")
     # An exact copy of one row in each rewritten interval: a duplicate note, which used to exempt
     # its interval from the root check.
     for _, to_seq in rows(rig.store, "SELECT from_seq, to_seq FROM checkpoints WHERE tenant_id = {t:String}", t=tenant):
@@ -81,7 +64,7 @@ def test_a_harmless_duplicate_no_longer_switches_off_the_checkpoint_check(rig: R
             copy_row(rig, tenant, int(to_seq))
     found = breaks(rig, tenant)
     assert any("do not match their signed checkpoint" in f for f in found), found
-    assert verify_task(rig.store, tenant, str(chain[6]["correlation_id"]), pinned(rig)).status == "broken"
+    assert verify_task(rig.store, tenant, str(edited["correlation_id"]), pinned(rig)).status == "broken"
 
 
 def test_a_copy_with_other_content_is_an_insertion_not_a_duplicate(rig: Rig) -> None:

@@ -13,7 +13,7 @@ from collector._cli.main import main
 from collector._integrity import event_hash, verify_store, verify_task
 from collector._integrity._verify import ROW_COLUMNS, chain_rows
 
-from ._support import Rig, mutate, rows
+from ._support import Rig, mutate, rewrite_from, rows, seeded
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +24,6 @@ def rig(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Iterator[
     yield rig
     rig.close()
     store.close()
-
-
-def seeded(rig: Rig, tenant: str, tasks: int = 3, per_task: int = 4) -> None:
-    for t in range(tasks):
-        rig.run_task(tenant, f"{tenant}-task-{t}", per_task)
-    rig.seal()
 
 
 def breaks(rig: Rig, tenant: str) -> list[str]:
@@ -131,15 +125,7 @@ def test_dropped_partition_is_detected(rig: Rig) -> None:
 def test_rewriting_the_chain_consistently_is_caught_by_the_signed_checkpoint(rig: Rig) -> None:
     seeded(rig, "tenant-rewrite", tasks=1, per_task=5)
     # The forger edits event 2 and recomputes every later hash and link: only the signature stops this.
-    chain = list(chain_rows(rig.store, "tenant-rewrite", 1, None))
-    prev = chain[0]["chain_hash"]
-    for row in chain[1:]:
-        row["chain_prev"] = prev
-        if row["chain_seq"] == 2:
-            row["content"] = "rewritten"
-        row["chain_hash"] = prev = event_hash(row)
-        assignments = ", ".join(f"{c} = '{row[c]}'" for c in ("content", "chain_prev", "chain_hash"))
-        mutate(rig.store, f"ALTER TABLE events UPDATE {assignments} WHERE event_id = '{row['event_id']}'")
+    rewrite_from(rig, "tenant-rewrite", 2, "rewritten")
     found = breaks(rig, "tenant-rewrite")
     assert len(found) == 1 and found[0].startswith("CHECKPOINT") and "chain rewritten" in found[0], found
 
