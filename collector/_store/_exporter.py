@@ -52,8 +52,13 @@ class Exporter(Protocol):
         ...
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def ns_to_datetime(ns: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ns // 1000 / 1e6, tz=dt.UTC)
+    # Whole microseconds, never a float of seconds: past 2255 (2**53 us) a float rounds the last
+    # microsecond, and the stored time would then differ from the one the chain hash covers.
+    return _EPOCH + dt.timedelta(microseconds=ns // 1000)
 
 
 def event_row(e: EventRecord) -> list[Any]:

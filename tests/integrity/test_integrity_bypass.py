@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from collector import Store
+from collector import CapturedEvent, EventKind, Store, TaskRef
 from collector._integrity import event_hash, pinned_public_keys, verify_store, verify_task
 from collector._integrity._verify import chain_rows
 
@@ -116,6 +116,25 @@ def test_an_event_dated_after_2262_does_not_stop_verification(rig: Rig) -> None:
     report = verify_store(rig.store, pinned(rig))  # every tenant, the far-future one included: no QueryError
     assert "t-future" in [t.tenant_id for t in report.tenants]
     verify_task(rig.store, "t-future", "t-future-a", pinned(rig))
+
+
+def test_events_dated_past_2255_verify_intact(rig: Rig) -> None:
+    # A float of seconds rounds the last microsecond past 2**53 us (2255): the stored time then
+    # differed from the hashed one, and verify called untouched rows ALTERED. OTLP times are uint64.
+    tenant, task = "t-far", "t-far-a"
+    rig.run_task(tenant, task, 2)
+    for i, ts in enumerate([2**64 - 1, 2**63 - 1, 9_248_000_000_123_456_789]):
+        event = CapturedEvent(10_000 + i, TaskRef(tenant, task), 2 + i, ts, EventKind.SEND, {"content": f"late {i}"})
+        rig.pipeline.submit(event)
+    assert rig.pipeline.flush(30)
+    rig.seal()
+    assert breaks(rig, tenant) == []
+    stored = rows(
+        rig.store,
+        "SELECT toUnixTimestamp64Micro(ts) FROM events WHERE tenant_id = {t:String} AND seq >= 2 ORDER BY seq",
+        t=tenant,
+    )
+    assert [r[0] for r in stored] == [(2**64 - 1) // 1000, (2**63 - 1) // 1000, 9_248_000_000_123_456]
 
 
 def test_a_hold_released_only_in_the_plain_table_still_binds_retention(rig: Rig) -> None:
