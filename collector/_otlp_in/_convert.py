@@ -105,6 +105,7 @@ def spans_to_events(request: ExportTraceServiceRequest, attribution: OtlpAttribu
 
 def logs_to_events(request: ExportLogsServiceRequest, attribution: OtlpAttribution) -> list[CapturedEvent]:
     out: list[CapturedEvent] = []
+    seen: dict[str, int] = {}
     for resource_logs in request.resource_logs:
         resource = attributes(resource_logs.resource.attributes)
         resource_digest = resource_logs.resource.SerializeToString(deterministic=True)
@@ -114,8 +115,14 @@ def logs_to_events(request: ExportLogsServiceRequest, attribution: OtlpAttributi
                 attrs = _structured(attributes(record.attributes))
                 ref = attribution.resolve(attrs, resource, trace_id)
                 # Log records have no id: a digest of the record and its resource is stable across retries.
+                # Identical records in one request (a repeated line logged within one clock tick) are
+                # still distinct events: the nth copy's id carries its place, as stable as the digest.
                 digest = hashlib.blake2b(resource_digest, digest_size=12)
                 digest.update(record.SerializeToString(deterministic=True))
+                event_id = f"otlp-log-{digest.hexdigest()}"
+                copies = seen[event_id] = seen.get(event_id, 0) + 1
+                if copies > 1:
+                    event_id = f"{event_id}-{copies}"
                 payload = {
                     "__type__": "OtelLog",
                     "event_name": record.event_name,
@@ -135,7 +142,7 @@ def logs_to_events(request: ExportLogsServiceRequest, attribution: OtlpAttributi
                         ts_ns=record.time_unix_nano or record.observed_time_unix_nano or time.time_ns(),
                         kind=EventKind.RUNTIME_EVENT,
                         payload=payload,
-                        event_id=f"otlp-log-{digest.hexdigest()}",
+                        event_id=event_id,
                     )
                 )
     return out

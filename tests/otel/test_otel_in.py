@@ -158,3 +158,27 @@ def test_otlp_json_nested_past_the_parsers_depth_is_a_400(sidecar: ThreadedServe
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
     response = httpx.post(f"{sidecar.url}{path}", content=body, headers=headers, timeout=30)
     assert response.status_code == 400
+
+
+def test_identical_log_records_in_one_request_are_each_stored_once(
+    sidecar: ThreadedServer, module_store: Store
+) -> None:
+    # Log records have no id; the digest of two identical ones (a line repeated within one clock
+    # tick) was one id, and the second was dropped as a retry of the first.
+    tick = {"timeUnixNano": "1700000000000000000", "body": {"stringValue": f"retrying {EMAIL}"}}
+    body = {
+        "resourceLogs": [{
+            "resource": {"attributes": [
+                {"key": "tenant.id", "value": {"stringValue": "initech"}},
+                {"key": "correlation.id", "value": {"stringValue": "corr-log-twice"}},
+            ]},
+            "scopeLogs": [{"scope": {"name": "app"}, "logRecords": [tick, tick, tick]}],
+        }]
+    }  # fmt: skip
+    for _ in range(2):  # the whole request retried: still three events, not six
+        response = httpx.post(f"{sidecar.url}/v1/logs", json=body, headers=AUTH, timeout=30)
+        assert response.status_code == 200
+    found = rows(module_store, "SELECT event_id, payload FROM events WHERE correlation_id = 'corr-log-twice'")
+    assert len(found) == 3
+    assert len({event_id for event_id, _ in found}) == 3
+    assert all(EMAIL not in payload and "retrying" in payload for _, payload in found)
