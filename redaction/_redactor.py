@@ -22,9 +22,11 @@ from ._settings import RedactionSettings
 log = logging.getLogger("redaction")
 _SECRET_ENTITY = "SECRET"  # noqa: S105 - an entity name
 _TRUNCATED = "…[truncated {n} chars]"
-# A data URL whose payload is base64 (a multimodal message's image) is binary, not text: kept, not
-# analysed. Only a whole one: text after or around it is analysed like any other.
-_DATA_URL = re.compile(r"data:(?:[\w.+-]+/[\w.+-]+)?(?:;[\w.+-]+=[^;,]*)*;base64,[A-Za-z0-9+/_=\s-]*")
+# A base64 data URL (a multimodal message's image, an attached document) is withheld like an
+# autogen_core.Image: a photo or a scanned passport is PII no text recognizer can see, and base64
+# read as text only makes false findings. Its media type and size are kept; text around it is
+# analysed as usual. The payload stops at the first character base64 cannot hold (a space).
+_DATA_URL = re.compile(r"data:([\w.+-]+/[\w.+-]+)?(?:;[\w.+-]+=[^;,\s]*)*;base64,[A-Za-z0-9+/_-]*=*")
 # A dict key shaped like a program's field name (camelCase, snake_case, kebab-case, dotted): see
 # _analyse_all. An email, a phone number or a name with a space in it is not one.
 _FIELD_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$.:-]{0,127}")
@@ -175,6 +177,8 @@ class Redactor:
 
     @staticmethod
     def _prepare(text: str, policy: TenantPolicy) -> str:
+        if "data:" in text:
+            text = _DATA_URL.sub(_withheld_data_url, text)
         if len(text) > policy.max_chars:
             return text[: policy.max_chars] + _TRUNCATED.format(n=len(text) - policy.max_chars)
         return text
@@ -211,7 +215,7 @@ class Redactor:
                     if key in results or key in todo:
                         hits += 1
                         continue
-                    if len(text) < 3 or (text.startswith("data:") and _DATA_URL.fullmatch(text)):
+                    if len(text) < 3:
                         results[key] = (text, ())
                         continue
                     hit = self._cache.get(key)
@@ -258,3 +262,9 @@ class Redactor:
                 raise findings
             out.append(merge(kept(policy, text, findings)))
         return out
+
+
+def _withheld_data_url(match: re.Match[str]) -> str:
+    payload = match.group(0).rsplit(",", 1)[1]
+    size = len(payload) * 3 // 4 - (len(payload) - len(payload.rstrip("=")))
+    return f"<DATA_URL {match.group(1) or 'unknown'}, {max(size, 0)} bytes>"

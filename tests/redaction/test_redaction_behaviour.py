@@ -86,7 +86,7 @@ def test_redaction_structured_field_by_field(pattern_redactor: Redactor) -> None
     args = json.loads(out.value["arguments"])
     assert args == {"email": "<EMAIL_ADDRESS>", "password": "<SECRET>", "n": 3}
     assert out.value["content"][0] == {"type": "text", "text": "call <PHONE_NUMBER>"}
-    assert out.value["content"][1]["url"] == "data:image/png;base64,AAAA"
+    assert out.value["content"][1]["url"] == "<DATA_URL image/png, 3 bytes>"
     assert "abc123" not in json.dumps(out.value)
 
 

@@ -6,6 +6,7 @@ may spell ``password`` as ``dbPassword``. Each of these reached the store raw be
 
 from __future__ import annotations
 
+import base64
 import json
 
 from redaction import Redactor
@@ -65,11 +66,16 @@ def test_secrets_under_spelled_out_sensitive_keys(redactor: Redactor) -> None:
     assert redactor.redact_value(usage, "acme").value == usage
 
 
-def test_only_a_whole_base64_data_url_skips_analysis(redactor: Redactor) -> None:
+def test_a_base64_data_url_is_withheld_and_the_text_around_it_analysed(redactor: Redactor) -> None:
+    # An image is PII no recognizer can read (a face, a scanned passport): it was stored whole.
     pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
     image = f"data:image/png;base64,{pixel}"
     tail = f"data:text/plain;base64,aGk= contact {EMAIL} key {API_KEY}"
-    out = redactor.redact_value({"url": image, "note": tail}, "acme").value
-    assert out["url"] == image
+    inline = f"Jane Doe sent {image} for review"
+    out = redactor.redact_value({"url": image, "note": tail, "text": inline}, "acme").value
+    assert out["url"] == f"<DATA_URL image/png, {len(base64.b64decode(pixel))} bytes>"
+    assert pixel not in json.dumps(out)
+    assert out["note"].startswith("<DATA_URL text/plain, 2 bytes> contact ")
     assert EMAIL not in out["note"] and API_KEY not in out["note"]
     assert "<EMAIL_ADDRESS>" in out["note"] and "<API_KEY>" in out["note"]
+    assert out["text"] == f"<PERSON> sent {out['url']} for review"
