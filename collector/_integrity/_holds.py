@@ -8,18 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._offline import hold_message
-from ._signed import SignedWriter
+from ._signed import HOLD_LOG_COLUMNS, SignedWriter
 from .errors import IntegrityError
 
 if TYPE_CHECKING:
     from .._store._client import Store
 
 HOLD_COLUMNS = ["tenant_id", "correlation_id", "hold_id", "reason", "actor", "active", "version"]
-LOG_COLUMNS = [
-    "tenant_id", "seq", "action", "hold_id", "correlation_id", "reason", "actor", "created_ns", "prev_signature",
-    "key_id", "signature",
-]  # fmt: skip
+LOG_COLUMNS = HOLD_LOG_COLUMNS
 Redact = Callable[[str], str]
 
 
@@ -125,11 +121,10 @@ def _save(store: Store, hold: Hold) -> None:
 
 def _log(store: Store, writer: SignedWriter, hold: Hold, action: str, reason: str) -> None:
     # The log is written before the state: a crash in between leaves an audited intent, never a silent change.
+    # The writer signs the entry (key id, time), inserts it and copies it to the file anchor when configured.
     previous = hold_log(store, hold.tenant_id)
-    entry: dict[str, Any] = {
+    writer.hold_entry({
         "tenant_id": hold.tenant_id, "seq": len(previous) + 1, "action": action, "hold_id": hold.hold_id,
-        "correlation_id": hold.correlation_id, "reason": reason, "actor": hold.actor, "created_ns": time.time_ns(),
-        "prev_signature": previous[-1]["signature"] if previous else "", "key_id": writer.key.key_id,
-    }  # fmt: skip
-    entry["signature"] = writer.key.sign(hold_message(entry))
-    store.insert("hold_audit", [[entry[c] for c in LOG_COLUMNS]], LOG_COLUMNS)
+        "correlation_id": hold.correlation_id, "reason": reason, "actor": hold.actor,
+        "prev_signature": previous[-1]["signature"] if previous else "",
+    })  # fmt: skip

@@ -35,8 +35,8 @@ class IntegritySettings(BaseSettings):
     )
     checkpoint_export_dir: str = Field(
         default="",
-        description="If set, every checkpoint and tombstone is also appended to DIR/checkpoints.jsonl, "
-        "outside ClickHouse, as an independent anchor for `verify --anchor`.",
+        description="If set, every checkpoint, tombstone and legal-hold log entry is also appended to "
+        "DIR/checkpoints.jsonl, outside ClickHouse, as an independent anchor for `verify --anchor`.",
     )
     unsealed_grace_s: float = Field(
         default=3600.0,

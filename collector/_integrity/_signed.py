@@ -1,4 +1,5 @@
-"""Writing signed records: checkpoints and tombstones, into the store and optionally to a file anchor."""
+"""Writing signed records: checkpoints, tombstones and hold-log entries, into the store and optionally
+to a file anchor."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._keys import SigningKey
-from ._offline import checkpoint_message, tombstone_message
+from ._offline import checkpoint_message, hold_message, tombstone_message
 
 if TYPE_CHECKING:
     from .._store._client import Store
@@ -22,6 +23,11 @@ TOMBSTONE_COLUMNS = [
     "tenant_id", "from_seq", "to_seq", "events", "last_hash", "reason", "prev_signature", "key_id", "created_ns",
     "signature",
 ]  # fmt: skip
+HOLD_LOG_COLUMNS = [
+    "tenant_id", "seq", "action", "hold_id", "correlation_id", "reason", "actor", "created_ns", "prev_signature",
+    "key_id", "signature",
+]  # fmt: skip
+ANCHOR_FILE = "checkpoints.jsonl"
 
 
 class SignedWriter:
@@ -32,7 +38,7 @@ class SignedWriter:
     ) -> None:
         self._store = store
         self._key = key
-        self._export = Path(export_dir).expanduser() / "checkpoints.jsonl" if export_dir else None
+        self._export = Path(export_dir).expanduser() / ANCHOR_FILE if export_dir else None
         # Publishing the public key needs the store; when it was down at start, the first signed
         # write publishes it (a checkpoint whose key the store does not list could not be verified).
         self._publish = publish
@@ -47,6 +53,10 @@ class SignedWriter:
     def tombstone(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         return self._write("tombstones", TOMBSTONE_COLUMNS, tombstone_message, fields)
 
+    def hold_entry(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """One entry of a tenant's legal-hold log (``hold_audit``); the caller chains it (seq, prev_signature)."""
+        return self._write("hold_audit", HOLD_LOG_COLUMNS, hold_message, fields)
+
     def _write(
         self, table: str, columns: list[str], message: Callable[[Mapping[str, Any]], bytes], fields: Mapping[str, Any]
     ) -> dict[str, Any]:
@@ -57,7 +67,8 @@ class SignedWriter:
         record["signature"] = self._key.sign(message(record))
         self._store.insert(table, [[record[c] for c in columns]], columns)
         if self._export is not None:
-            # The file anchor survives a rewrite of ClickHouse; `verify --anchor` compares the two.
+            # The file anchor survives a rewrite of ClickHouse; `verify --anchor` compares the two. It
+            # is appended after the insert: a crash in between leaves the anchor short, never ahead.
             self._export.parent.mkdir(parents=True, exist_ok=True)
             with self._export.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps({"table": table, **record}, separators=(",", ":")) + "\n")

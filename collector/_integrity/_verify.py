@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._holds import hold_disagreements
+from ._anchor import anchor_tenants, compare_anchor, read_anchor
+from ._holds import hold_disagreements, hold_log
 from ._keys import store_public_keys
 from ._offline import FIELDS_V1, GENESIS, Finding, Walker, verify_hold_log
 from ._settings import IntegritySettings
@@ -21,10 +21,6 @@ if TYPE_CHECKING:
 ROW_COLUMNS = [*FIELDS_V1, "chain_hash"]
 _SELECT = ", ".join("toUnixTimestamp64Micro(ts) AS ts_us" if c == "ts_us" else c for c in ROW_COLUMNS)
 _CHUNK = 50_000
-HOLD_COLUMNS = [
-    "tenant_id", "seq", "action", "hold_id", "correlation_id", "reason", "actor", "created_ns", "prev_signature",
-    "key_id", "signature",
-]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +132,7 @@ def verify_tenant(
     for row in chain_rows(store, tenant, start, None):
         walker.feed(row)
     findings = walker.finish() + _unchained(store, tenant, since_ns)
-    log = _hold_log(store, tenant)
+    log = hold_log(store, tenant)
     findings += verify_hold_log(log, keys) + _hold_table_findings(store, tenant, log)
     return TenantReport(tenant, walker.events, len(in_window), tuple(findings))
 
@@ -159,14 +155,6 @@ def _hold_table_findings(store: Store, tenant: str, log: list[dict[str, Any]]) -
     return findings
 
 
-def _hold_log(store: Store, tenant: str) -> list[dict[str, Any]]:
-    _, rows = store.query(
-        f"SELECT {', '.join(HOLD_COLUMNS)} FROM hold_audit WHERE tenant_id = {{t:String}} ORDER BY seq",
-        parameters={"t": tenant},
-    )
-    return [dict(zip(HOLD_COLUMNS, row, strict=True)) for row in rows]
-
-
 def tenants_in(store: Store) -> list[str]:
     _, rows = store.query(
         "SELECT DISTINCT tenant_id FROM (SELECT tenant_id FROM events UNION ALL SELECT tenant_id FROM checkpoints "
@@ -178,44 +166,22 @@ def tenants_in(store: Store) -> list[str]:
 def verify_store(
     store: Store, keys: Mapping[str, Any] | None = None, tenant: str = "", since_ns: int = 0, anchor: str = ""
 ) -> VerifyReport:
-    """Recompute every chain (or one tenant's) and check every signature."""
+    """Recompute every chain (or one tenant's) and check every signature; with ``anchor`` (the
+    export dir or its checkpoints.jsonl), also check that every record anchored there is still stored."""
     keys = store_public_keys(store) if keys is None else keys
     reports = []
     names = [tenant] if tenant else tenants_in(store)
+    anchored = read_anchor(Path(anchor)) if anchor else []
     if anchor and not tenant:
         # A tenant wiped from every table is in no store query any more: the anchor still names it.
-        names = sorted(set(names) | anchor_tenants(Path(anchor)))
+        names = sorted(set(names) | anchor_tenants(anchored))
     for name in names:
         report = verify_tenant(store, name, keys, since_ns)
         if anchor:
-            extra = compare_anchor(store, name, Path(anchor))
+            extra = compare_anchor(store, name, anchored)
             report = TenantReport(name, report.events, report.checkpoints, report.findings + tuple(extra))
         reports.append(report)
     return VerifyReport(tuple(reports))
-
-
-def _anchor_file(path: Path) -> Path:
-    return path / "checkpoints.jsonl" if path.is_dir() else path
-
-
-def anchor_tenants(path: Path) -> set[str]:
-    """Every tenant the anchor file holds a checkpoint or tombstone of."""
-    lines = _anchor_file(path).read_text(encoding="utf-8").splitlines()
-    return {str(json.loads(line)["tenant_id"]) for line in lines if line.strip()}
-
-
-def compare_anchor(store: Store, tenant: str, path: Path) -> list[Finding]:
-    """Every checkpoint/tombstone exported to the file anchor must still be in the store, unchanged."""
-    anchor_file = _anchor_file(path)
-    stored = {r["signature"] for r in load_checkpoints(store, tenant) + load_tombstones(store, tenant)}
-    findings = []
-    for line in anchor_file.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line) if line.strip() else None
-        if record and record["tenant_id"] == tenant and record["signature"] not in stored:
-            findings.append(Finding("checkpoint", tenant, int(record["to_seq"]),
-                                    f"{record['table']} {record['from_seq']}..{record['to_seq']} in the anchor file "
-                                    "is missing or changed in the store"))  # fmt: skip
-    return findings
 
 
 def sealed_window(cps: list[dict[str, Any]], lo: int, hi: int) -> tuple[int, str, int | None]:

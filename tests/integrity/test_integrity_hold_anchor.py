@@ -1,0 +1,106 @@
+"""The file anchor covers the legal-hold log: a log cut at its tail is reported by `verify --anchor`.
+
+Review found (2026-11-27) that deleting the newest signed hold-log entries together with the
+hold's `legal_holds` row leaves a shorter log that still verifies, and retention would then delete
+what the hold protected. Each test tampers with a real chained chDB store using SQL only (no
+signing key) and verifies against the pinned public key, as an auditor would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector import Store
+from collector._integrity import open_writer, pinned_public_keys, verify_store
+from collector._integrity._holds import place_hold, release_hold
+
+from ._support import Rig, mutate
+
+OLD = dt.datetime.now(dt.UTC) - dt.timedelta(days=100)
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Iterator[Rig]:
+    base = tmp_path_factory.mktemp("hold-anchor")
+    store = Store.open(f"chdb://{base / 'store'}")
+    rig = Rig(store, redactor, base / "keys", checkpoint_export_dir=str(base / "anchor"))
+    rig.base = base  # type: ignore[attr-defined]
+    yield rig
+    rig.close()
+    store.close()
+
+
+def anchor(rig: Rig) -> str:
+    return str(rig.base / "anchor")  # type: ignore[attr-defined]
+
+
+def pinned(rig: Rig) -> dict[str, Any]:
+    return pinned_public_keys([str(rig.base / "keys" / "integrity-signing-key.pem")])  # type: ignore[attr-defined]
+
+
+def breaks(rig: Rig, tenant: str, with_anchor: bool) -> list[str]:
+    report = verify_store(rig.store, pinned(rig), tenant=tenant, anchor=anchor(rig) if with_anchor else "")
+    return [f.describe() for f in report.breaks]
+
+
+def held_tenant(rig: Rig, tenant: str) -> tuple[str, str]:
+    """Old sealed events, a hold placed and released, then a tenant-wide hold: (first, binding) hold ids."""
+    for t in range(2):
+        rig.run_task(tenant, f"{tenant}-task-{t}", 5, when=OLD)
+    rig.seal()
+    writer = open_writer(rig.integrity, rig.store)
+    first = place_hold(rig.store, writer, tenant, f"{tenant}-task-0", "case 7", "legal", lambda s: s)
+    release_hold(rig.store, writer, tenant, first.hold_id, "settled", "legal", lambda s: s)
+    binding = place_hold(rig.store, writer, tenant, "", "litigation secret-42", "legal", lambda s: s)
+    return first.hold_id, binding.hold_id
+
+
+def test_hold_log_entries_are_anchored_and_an_untouched_store_verifies(rig: Rig) -> None:
+    tenant = "t-hold-intact"
+    held_tenant(rig, tenant)
+    lines = (Path(anchor(rig)) / "checkpoints.jsonl").read_text().splitlines()
+    logged = [r["seq"] for r in map(json.loads, lines) if r["table"] == "hold_audit" and r["tenant_id"] == tenant]
+    assert logged == [1, 2, 3]
+    assert breaks(rig, tenant, with_anchor=True) == []
+    report = verify_store(rig.store, pinned(rig), anchor=anchor(rig))  # every tenant, the anchor's too
+    assert tenant in [t.tenant_id for t in report.tenants]
+    assert [f.describe() for f in report.breaks if f.tenant_id == tenant] == []
+
+
+def test_a_hold_log_cut_at_its_tail_with_its_table_row_is_reported_with_the_anchor(rig: Rig) -> None:
+    tenant = "t-hold-cut"
+    _, hold_id = held_tenant(rig, tenant)
+    # Someone with write access removes the entry that placed the hold (seq 3) and the hold's row.
+    mutate(rig.store, f"ALTER TABLE hold_audit DELETE WHERE tenant_id = '{tenant}' AND seq >= 3")
+    mutate(rig.store, f"ALTER TABLE legal_holds DELETE WHERE tenant_id = '{tenant}' AND hold_id = '{hold_id}'")
+    assert breaks(rig, tenant, with_anchor=False) == []  # the shorter log is a valid signed chain
+    found = breaks(rig, tenant, with_anchor=True)
+    assert any(f.startswith("CHECKPOINT") and hold_id in f and "seq 3" in f for f in found), found
+    assert not any("litigation" in f or "secret-42" in f for f in found), found  # ids only, no content
+
+
+def test_a_changed_hold_log_entry_is_reported_with_the_anchor(rig: Rig) -> None:
+    tenant = "t-hold-changed"
+    first, _ = held_tenant(rig, tenant)
+    mutate(
+        rig.store, f"ALTER TABLE hold_audit UPDATE created_ns = created_ns + 1 WHERE tenant_id = '{tenant}' AND seq = 2"
+    )
+    found = breaks(rig, tenant, with_anchor=True)
+    assert any(f.startswith("CHECKPOINT") and first in f and "seq 2" in f and "differs" in f for f in found), found
+
+
+def test_a_tenant_only_in_the_anchored_hold_log_is_checked(rig: Rig) -> None:
+    tenant = "t-hold-only"  # no events, no checkpoints: only holds
+    writer = open_writer(rig.integrity, rig.store)
+    hold = place_hold(rig.store, writer, tenant, "", "litigation", "legal", lambda s: s)
+    for table in ("hold_audit", "legal_holds"):
+        mutate(rig.store, f"ALTER TABLE {table} DELETE WHERE tenant_id = '{tenant}'")
+    report = verify_store(rig.store, pinned(rig), anchor=anchor(rig))
+    found = [f.describe() for f in report.breaks if f.tenant_id == tenant]
+    assert any(hold.hold_id in f and "seq 1" in f for f in found), found
