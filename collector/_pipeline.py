@@ -262,7 +262,8 @@ class AuditPipeline:
         left = False
         for direct in self._writer.take_direct():
             try:
-                self._spool.append(encode_batch(direct.events, direct.tasks))
+                # Under its own token: a writer that outlived its stop may still be inserting it.
+                self._spool.append(encode_batch(direct.events, direct.tasks), batch_id=direct.token)
             except (SpoolFullError, SpoolWriteError, SpoolClosedError):
                 left = True
         if left:

@@ -77,14 +77,19 @@ class Spool:
 
     # -- public API --------------------------------------------------------------------------
 
-    def append(self, records: Sequence[bytes]) -> BatchId:
+    def append(self, records: Sequence[bytes], batch_id: str | None = None) -> BatchId:
         """Write one batch durably (per the fsync policy) and return its id.
 
+        ``batch_id`` (32 hex digits) is for a batch that may already have been inserted under that
+        token: its replay is then deduplicated against that insert. By default the id is random.
         Raises SpoolFullError when the batch would take the spool past max_bytes and SpoolWriteError
         when the OS refuses the write or its fsync; in both cases nothing of the batch remains.
         """
         if not records:
             raise ValueError("a spool batch needs at least one record")
+        raw_id = os.urandom(16) if batch_id is None else bytes.fromhex(batch_id)
+        if len(raw_id) != 16:
+            raise ValueError("a spool batch id is 32 hex digits")
         size = frame_size(records)
         with self._lock:
             self._check_open()
@@ -96,7 +101,8 @@ class Spool:
                     f"spool {self._dir} is full: {self._disk_bytes()} of {self.config.max_bytes} bytes "
                     f"used, a batch of {len(records)} records needs {size}"
                 )
-            raw_id = os.urandom(16)
+            if raw_id.hex() in self._index:
+                raise ValueError("a batch with this id is already pending")
             now_ms = int(time.time() * 1000)
             frame = encode_frame(records, raw_id, now_ms)
             seg, offset = self._write(frame, len(records))

@@ -10,8 +10,9 @@ from ._errors import SpoolConfigError
 
 __all__ = ["BatchId", "FsyncPolicy", "SpoolBatch", "SpoolConfig", "SpoolStats"]
 
-# 32 lowercase hex digits drawn at random when the batch is appended and stored in its frame, so it
-# is the same after any number of restarts: it is the batch's ClickHouse insert_deduplication_token.
+# 32 lowercase hex digits drawn at random (or given, see Spool.append) when the batch is appended and
+# stored in its frame, so it is the same after any number of restarts: it is the batch's ClickHouse
+# insert_deduplication_token.
 BatchId = NewType("BatchId", str)
 
 FsyncPolicy = Literal["always", "batch", "interval", "never"]
