@@ -10,38 +10,109 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._holds import hold_log
 from ._offline import Finding
-from ._signed import ANCHOR_FILE, HOLD_LOG_COLUMNS, load_checkpoints, load_tombstones
+from ._signed import (
+    ANCHOR_FILE,
+    CHECKPOINT_COLUMNS,
+    HOLD_LOG_COLUMNS,
+    TOMBSTONE_COLUMNS,
+    load_checkpoints,
+    load_tombstones,
+)
 
 if TYPE_CHECKING:
     from .._store._client import Store
+
+_COLUMNS = {"checkpoints": CHECKPOINT_COLUMNS, "tombstones": TOMBSTONE_COLUMNS, "hold_audit": HOLD_LOG_COLUMNS}
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """The anchor file as read: its records, and which lines (numbered from 1) are not a record.
+
+    ``torn`` is the last line when it is unreadable and unterminated: the writer appends a whole
+    line at once, so that is an append a crash cut short, not an edit. Any other unreadable line is
+    in ``unreadable``: a record there can no longer be compared, and it may have been any tenant's.
+    """
+
+    records: tuple[dict[str, Any], ...] = ()
+    torn: int = 0
+    unreadable: tuple[int, ...] = ()
+
+    def tenants(self) -> set[str]:
+        return {str(r["tenant_id"]) for r in self.records}
+
+    def hold_entries(self, tenant: str) -> list[dict[str, Any]]:
+        return [r for r in self.records if r["tenant_id"] == tenant and r["table"] == "hold_audit"]
+
+    def file_findings(self, tenant: str) -> list[Finding]:
+        """The file's own problems, reported with each tenant: names line numbers, never content."""
+        found = [
+            Finding("checkpoint", tenant, 0, f"anchor file line {n} is not a record (edited or damaged): whatever "
+                    "it anchored cannot be compared with the store")
+            for n in self.unreadable
+        ]  # fmt: skip
+        if self.torn:
+            found.append(Finding("torn", tenant, 0, f"anchor file line {self.torn}, its last, is an append cut "
+                                 "short (no newline, not a record: a crash mid-write); ignored"))  # fmt: skip
+        return found
 
 
 def anchor_file(path: Path) -> Path:
     return path / ANCHOR_FILE if path.is_dir() else path
 
 
-def read_anchor(path: Path) -> list[dict[str, Any]]:
-    """Every record of the anchor file (``path`` is its directory or the file itself)."""
-    lines = anchor_file(path).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+def read_anchor(path: Path, missing_ok: bool = False) -> Anchor:
+    """The anchor file (``path`` is its directory or the file itself); ``missing_ok`` reads a file
+    not written yet as empty."""
+    file = anchor_file(path)
+    if missing_ok and not file.exists():
+        return Anchor()
+    # Bytes, split on newlines only: a damaged line must not stop the read (undecodable text) or
+    # shift the line numbers of the rest (str.splitlines also splits on other separators).
+    lines = file.read_bytes().split(b"\n")
+    records, unreadable = [], []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        record = _record(line)
+        if record is None:
+            unreadable.append(number)
+        else:
+            records.append(record)
+    # The split leaves b"" after a final newline, so a last element with content was never terminated.
+    torn = unreadable.pop() if unreadable and unreadable[-1] == len(lines) else 0
+    return Anchor(tuple(records), torn, tuple(unreadable))
 
 
-def anchor_tenants(records: list[dict[str, Any]]) -> set[str]:
+def _record(line: bytes) -> dict[str, Any] | None:
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("tenant_id"), str):
+        return None
+    columns = _COLUMNS.get(str(record.get("table")))
+    return record if columns is not None and all(c in record for c in columns) else None
+
+
+def anchor_tenants(anchor: Anchor) -> set[str]:
     """Every tenant the anchor holds a checkpoint, tombstone or hold-log entry of."""
-    return {str(r["tenant_id"]) for r in records}
+    return anchor.tenants()
 
 
-def compare_anchor(store: Store, tenant: str, records: list[dict[str, Any]]) -> list[Finding]:
+def compare_anchor(store: Store, tenant: str, anchor: Anchor) -> list[Finding]:
     """Every record of ``tenant`` in the anchor must still be in the store, unchanged."""
-    mine = [r for r in records if r["tenant_id"] == tenant]
-    holds = [r for r in mine if r.get("table") == "hold_audit"]
-    signed = [r for r in mine if r.get("table") != "hold_audit"]
-    return _compare_signed(store, tenant, signed) + _compare_hold_log(store, tenant, holds)
+    mine = [r for r in anchor.records if r["tenant_id"] == tenant]
+    holds = [r for r in mine if r["table"] == "hold_audit"]
+    signed = [r for r in mine if r["table"] != "hold_audit"]
+    found = _compare_signed(store, tenant, signed) + _compare_hold_log(store, tenant, holds)
+    return found + anchor.file_findings(tenant)
 
 
 def _compare_signed(store: Store, tenant: str, records: list[dict[str, Any]]) -> list[Finding]:

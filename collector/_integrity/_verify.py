@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._anchor import anchor_tenants, compare_anchor, read_anchor
+from ._anchor import Anchor, anchor_tenants, compare_anchor, read_anchor
 from ._holds import hold_disagreements, hold_log
 from ._keys import store_public_keys
 from ._offline import FIELDS_V1, GENESIS, Finding, Walker, verify_hold_log
@@ -171,7 +171,7 @@ def verify_store(
     keys = store_public_keys(store) if keys is None else keys
     reports = []
     names = [tenant] if tenant else tenants_in(store)
-    anchored = read_anchor(Path(anchor)) if anchor else []
+    anchored = read_anchor(Path(anchor)) if anchor else Anchor()
     if anchor and not tenant:
         # A tenant wiped from every table is in no store query any more: the anchor still names it.
         names = sorted(set(names) | anchor_tenants(anchored))

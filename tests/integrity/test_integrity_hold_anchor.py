@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +104,45 @@ def test_a_tenant_only_in_the_anchored_hold_log_is_checked(rig: Rig) -> None:
     report = verify_store(rig.store, pinned(rig), anchor=anchor(rig))
     found = [f.describe() for f in report.breaks if f.tenant_id == tenant]
     assert any(hold.hold_id in f and "seq 1" in f for f in found), found
+
+
+def anchor_copy(rig: Rig, at: Path, edit: Callable[[list[bytes]], list[bytes]]) -> Path:
+    """A copy of the module's anchor file with its lines (each with its newline) edited: the tests
+    sharing the original keep it whole."""
+    lines = (Path(anchor(rig)) / "checkpoints.jsonl").read_bytes().splitlines(keepends=True)
+    at.mkdir()
+    (at / "checkpoints.jsonl").write_bytes(b"".join(edit(lines)))
+    return at
+
+
+def test_a_torn_last_line_of_the_anchor_is_a_note_not_a_crash(rig: Rig, tmp_path: Path) -> None:
+    tenant = "t-hold-torn"
+    held_tenant(rig, tenant)
+    # A crash mid-append: the start of a record, no newline.
+    torn = b'{"table":"hold_audit","tenant_id":"t-hold-torn","seq":4,"reason":"litigation secret-'
+    copy = anchor_copy(rig, tmp_path / "anchor", lambda lines: [*lines, torn])
+    last = len((copy / "checkpoints.jsonl").read_bytes().split(b"\n"))
+    report = verify_store(rig.store, pinned(rig), tenant=tenant, anchor=str(copy))  # raised JSONDecodeError
+    assert [f.describe() for f in report.breaks] == []
+    notes = [f.describe() for f in report.tenants[0].findings if f.kind == "torn"]
+    assert len(notes) == 1 and f"line {last}," in notes[0] and "secret" not in notes[0], notes
+    everyone = verify_store(rig.store, pinned(rig), anchor=str(copy))  # the anchor's tenants are read too
+    assert tenant in [t.tenant_id for t in everyone.tenants]
+    assert [f.describe() for f in everyone.breaks if f.tenant_id == tenant] == []
+
+
+def test_an_unreadable_line_inside_the_anchor_is_a_break_naming_its_line(rig: Rig, tmp_path: Path) -> None:
+    tenant = "t-hold-garbled"
+    _, hold_id = held_tenant(rig, tenant)
+
+    def garble(lines: list[bytes]) -> list[bytes]:
+        # The record that placed the binding hold, cut in half: its newline stays.
+        at = next(i for i, line in enumerate(lines) if hold_id.encode() in line and b'"action":"place"' in line)
+        garbled.append(at + 1)
+        return [*lines[:at], lines[at][: len(lines[at]) // 2] + b"\n", *lines[at + 1 :]]
+
+    garbled: list[int] = []
+    copy = anchor_copy(rig, tmp_path / "anchor", garble)
+    found = [f.describe() for f in verify_store(rig.store, pinned(rig), tenant=tenant, anchor=str(copy)).breaks]
+    assert any(f.startswith("CHECKPOINT") and f"anchor file line {garbled[0]} " in f for f in found), found
+    assert not any("litigation" in f or "secret-42" in f for f in found), found  # line numbers, no content
