@@ -149,7 +149,8 @@ class RemoteSink:
         self._wake.set()
         for thread in (self._encoder, self._shipper):
             thread.join(timeout=max(0.1, self._deadline - time.monotonic()))
-        self._poster.close()
+        # The connection is the shipper's (it closes it as it ends): closed from here under a POST
+        # in flight, the request went out whole but its answer was never read, and counted nowhere.
         return flushed and not self._queue and not self._ready and self._acknowledged == self._accepted
 
     def stats(self) -> RemoteSinkStats:
@@ -212,6 +213,7 @@ class RemoteSink:
                 self._cond.notify_all()
             # Past a stop's deadline every pass gives up on one batch (counted lost): this ends.
             if finished and not self._ready:
+                self._poster.close()
                 return
 
     def _snapshot(self) -> None:
