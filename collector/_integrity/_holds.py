@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,7 @@ def active_holds(store: Store, tenant_id: str = "") -> list[Hold]:
     return [Hold(str(t), str(c), str(h), str(r), str(a), bool(x)) for t, c, h, r, a, x in rows]
 
 
-def signed_holds(entries: list[dict[str, Any]]) -> dict[str, bool]:
+def signed_holds(entries: Sequence[Mapping[str, Any]]) -> dict[str, bool]:
     """Each hold of a tenant's signed log, and whether its last entry places it (True) or releases it."""
     state: dict[str, bool] = {}
     for entry in sorted(entries, key=lambda e: int(e["seq"])):
@@ -48,21 +48,24 @@ def signed_holds(entries: list[dict[str, Any]]) -> dict[str, bool]:
     return state
 
 
-def binding_holds(store: Store, tenant_id: str) -> list[Hold]:
-    """The holds retention must obey: active in ``legal_holds`` or, by the signed log, never released.
+def binding_holds(store: Store, tenant_id: str, anchored: Sequence[Mapping[str, Any]] = ()) -> list[Hold]:
+    """The holds retention must obey: active in ``legal_holds`` or, by the signed log, never released;
+    ``anchored`` is the tenant's hold log as the file anchor has it, and binds the same way.
 
     ``legal_holds`` is a plain table: a row marking a hold released can be written by anyone who can
     write the store, and retention would then delete what the hold protects. A release counts only
     when the signed log has it too; verify reports the disagreement (see ``hold_disagreements``).
+    The same writer can also delete the log's newest entries with the hold's row, and the shorter
+    log still verifies: only the anchor, outside the store, still places the hold.
     """
     holds = {h.hold_id: h for h in active_holds(store, tenant_id)}
-    log = hold_log(store, tenant_id)
-    placed = {str(e["hold_id"]): e for e in log if e["action"] == "place"}
-    for hold_id, active in signed_holds(log).items():
-        if active and hold_id not in holds:
-            entry = placed[hold_id]
-            holds[hold_id] = Hold(tenant_id, str(entry["correlation_id"]), hold_id, str(entry["reason"]),
-                                  str(entry["actor"]), True)  # fmt: skip
+    for log in (hold_log(store, tenant_id), anchored):
+        placed = {str(e["hold_id"]): e for e in log if e["action"] == "place"}
+        for hold_id, active in signed_holds(log).items():
+            if active and hold_id not in holds:
+                entry = placed[hold_id]
+                holds[hold_id] = Hold(tenant_id, str(entry["correlation_id"]), hold_id, str(entry["reason"]),
+                                      str(entry["actor"]), True)  # fmt: skip
     return sorted(holds.values(), key=lambda h: h.hold_id)
 
 

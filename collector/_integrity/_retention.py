@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._anchor import Anchor, read_anchor
 from ._holds import binding_holds
+from ._settings import IntegritySettings
 from ._signed import SignedWriter, load_checkpoints, load_tombstones
 from .errors import IntegrityError
 
@@ -59,22 +62,47 @@ def days_for(rules: list[Policy], tenant: str, classification: str) -> int | Non
 
 
 def apply_retention(
-    store: Store, writer: SignedWriter | None, now_ns: int | None = None, tenant: str = "", dry_run: bool = False
+    store: Store,
+    writer: SignedWriter | None,
+    now_ns: int | None = None,
+    tenant: str = "",
+    dry_run: bool = False,
+    anchor: str | None = None,
 ) -> list[RetentionResult]:
-    """Tombstone, then delete, every sealed interval whose events all passed their retention."""
+    """Tombstone, then delete, every sealed interval whose events all passed their retention.
+
+    ``anchor`` is the file anchor (export dir or its file; None: ``AUDIT_CHECKPOINT_EXPORT_DIR``):
+    a hold it places and never releases binds, even when the store's log and table lost it.
+    """
     now_ns = time.time_ns() if now_ns is None else now_ns
     rules = policies(store)
     if not rules:
         return []
+    anchored = _read_anchor(IntegritySettings().checkpoint_export_dir if anchor is None else anchor)
     _, rows = store.query("SELECT DISTINCT tenant_id FROM checkpoints WHERE {t:String} = '' OR tenant_id = {t:String}",
                           parameters={"t": tenant})  # fmt: skip
-    return [_apply_tenant(store, writer, str(r[0]), rules, now_ns, dry_run) for r in rows]
+    return [_apply_tenant(store, writer, str(r[0]), rules, now_ns, dry_run, anchored) for r in rows]
+
+
+def _read_anchor(path: str) -> Anchor:
+    if not path:
+        return Anchor()
+    # Configured but not written yet (no signed record so far) anchors nothing.
+    anchored = read_anchor(Path(path).expanduser(), missing_ok=True)
+    if anchored.unreadable:
+        # Such a line may be the only record of a hold: expiring now could delete what it protects.
+        lines = ", ".join(map(str, anchored.unreadable))
+        raise IntegrityError(f"anchor file line(s) {lines} unreadable: nothing expires while a hold anchored "
+                             "there cannot be read (see verify --anchor)")  # fmt: skip
+    return anchored
 
 
 def _apply_tenant(
-    store: Store, writer: SignedWriter | None, tenant: str, rules: list[Policy], now_ns: int, dry_run: bool
-) -> RetentionResult:
-    holds = binding_holds(store, tenant)  # a release only the plain table records does not count
+    store: Store, writer: SignedWriter | None, tenant: str, rules: list[Policy], now_ns: int, dry_run: bool,
+    anchored: Anchor,
+) -> RetentionResult:  # fmt: skip
+    # A release only the plain table records does not count; a hold only the anchor still has does.
+    holds = binding_holds(store, tenant, anchored.hold_entries(tenant))
     if any(not h.correlation_id for h in holds):
         return RetentionResult(tenant, (), (), 0)  # the whole tenant is on hold
     held_tasks = sorted({h.correlation_id for h in holds})

@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 
 from collector import Store
+from collector._cli.main import main
 from collector._integrity import open_writer, pinned_public_keys, verify_store
-from collector._integrity._holds import place_hold, release_hold
+from collector._integrity._holds import binding_holds, place_hold, release_hold
 
-from ._support import Rig, mutate
+from ._support import Rig, mutate, rows
 
 OLD = dt.datetime.now(dt.UTC) - dt.timedelta(days=100)
 
@@ -146,3 +147,69 @@ def test_an_unreadable_line_inside_the_anchor_is_a_break_naming_its_line(rig: Ri
     found = [f.describe() for f in verify_store(rig.store, pinned(rig), tenant=tenant, anchor=str(copy)).breaks]
     assert any(f.startswith("CHECKPOINT") and f"anchor file line {garbled[0]} " in f for f in found), found
     assert not any("litigation" in f or "secret-42" in f for f in found), found  # line numbers, no content
+
+
+def retention_cli(rig: Rig, tenant: str, export_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator's routine job, `retention apply`, configured as the app is: the anchor's export
+    dir and the signing key's directory."""
+    monkeypatch.setenv("AUDIT_CHECKPOINT_EXPORT_DIR", str(export_dir))
+    monkeypatch.setenv("AUDIT_KEY_DIR", str(rig.base / "keys"))  # type: ignore[attr-defined]
+    assert main(["--dsn", rig.store.dsn, "retention", "set", "--tenant", tenant, "--days", "30"]) == 0
+    assert main(["--dsn", rig.store.dsn, "retention", "apply", "--tenant", tenant]) == 0
+
+
+def cut_hold(rig: Rig, tenant: str, hold_id: str, from_seq: int) -> None:
+    """What someone with SQL write access does: the log's tail from ``from_seq`` and the hold's row go."""
+    mutate(rig.store, f"ALTER TABLE hold_audit DELETE WHERE tenant_id = '{tenant}' AND seq >= {from_seq}")
+    mutate(rig.store, f"ALTER TABLE legal_holds DELETE WHERE tenant_id = '{tenant}' AND hold_id = '{hold_id}'")
+
+
+def events_of(rig: Rig, tenant: str) -> list[tuple[Any, ...]]:
+    return rows(rig.store, "SELECT correlation_id, count() FROM events WHERE tenant_id = {t:String} GROUP BY 1 "
+                "ORDER BY 1", t=tenant)  # fmt: skip
+
+
+def test_retention_obeys_a_tenant_hold_only_the_anchor_still_places(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = "t-hold-retained"
+    _, hold_id = held_tenant(rig, tenant)
+    cut_hold(rig, tenant, hold_id, 3)
+    assert binding_holds(rig.store, tenant) == []  # the store alone no longer knows the hold
+    retention_cli(rig, tenant, Path(anchor(rig)), monkeypatch)
+    assert events_of(rig, tenant) == [(f"{tenant}-task-0", 5), (f"{tenant}-task-1", 5)]  # deleted before
+    assert "expired 0 interval(s)" in capsys.readouterr().out
+
+
+def test_retention_keeps_a_cut_task_hold_and_still_expires_the_rest(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = "t-hold-task-cut"
+    for t in range(2):
+        rig.run_task(tenant, f"{tenant}-task-{t}", 5, when=OLD)  # one sealed interval each
+    rig.seal()
+    writer = open_writer(rig.integrity, rig.store)
+    released = place_hold(rig.store, writer, tenant, f"{tenant}-task-0", "case 7", "legal", lambda s: s)
+    release_hold(rig.store, writer, tenant, released.hold_id, "settled", "legal", lambda s: s)
+    hold = place_hold(rig.store, writer, tenant, f"{tenant}-task-1", "case 8", "legal", lambda s: s)
+    cut_hold(rig, tenant, hold.hold_id, 3)
+    retention_cli(rig, tenant, Path(anchor(rig)), monkeypatch)
+    # The hold the anchor releases binds nothing; the one it places and never releases still binds.
+    assert events_of(rig, tenant) == [(f"{tenant}-task-1", 5)]
+    assert "expired 1 interval(s) [(1, 5)] (5 events); kept for legal hold: [(6, 10)]" in capsys.readouterr().out
+
+
+def test_retention_reads_past_a_torn_anchor_line_and_stops_at_an_unreadable_one(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = "t-hold-torn-retained"
+    _, hold_id = held_tenant(rig, tenant)
+    cut_hold(rig, tenant, hold_id, 3)
+    torn = anchor_copy(rig, tmp_path / "torn", lambda lines: [*lines, b'{"table":"hold_audit","tenant_id":"t-h'])
+    retention_cli(rig, tenant, torn, monkeypatch)
+    assert sum(n for _, n in events_of(rig, tenant)) == 10
+    garbled = anchor_copy(rig, tmp_path / "garbled", lambda lines: [b"{not json\n", *lines])
+    monkeypatch.setenv("AUDIT_CHECKPOINT_EXPORT_DIR", str(garbled))
+    assert main(["--dsn", rig.store.dsn, "retention", "apply", "--tenant", tenant]) == 2
+    assert "anchor file line(s) 1 unreadable" in capsys.readouterr().err
+    assert sum(n for _, n in events_of(rig, tenant)) == 10
