@@ -4,6 +4,8 @@ to a file anchor."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -28,6 +30,7 @@ HOLD_LOG_COLUMNS = [
     "key_id", "signature",
 ]  # fmt: skip
 ANCHOR_FILE = "checkpoints.jsonl"
+log = logging.getLogger("collector.integrity")
 
 
 class SignedWriter:
@@ -70,9 +73,21 @@ class SignedWriter:
             # The file anchor survives a rewrite of ClickHouse; `verify --anchor` compares the two. It
             # is appended after the insert: a crash in between leaves the anchor short, never ahead.
             self._export.parent.mkdir(parents=True, exist_ok=True)
-            with self._export.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"table": table, **record}, separators=(",", ":")) + "\n")
+            _append_line(self._export, json.dumps({"table": table, **record}, separators=(",", ":")))
         return record
+
+
+def _append_line(path: Path, line: str) -> None:
+    with path.open("a+b") as handle:
+        end, torn = handle.seek(0, os.SEEK_END), False
+        if end:
+            handle.seek(end - 1)
+            torn = handle.read(1) != b"\n"
+        if torn:
+            # A crash mid-append left a line without its newline: appended to it, this record would be
+            # lost inside an unreadable line. Ended first, the torn line stays (verify reports it).
+            log.warning("integrity: the anchor file %s ended in a line cut short; it was ended before appending", path)
+        handle.write((("\n" if torn else "") + line + "\n").encode("utf-8"))
 
 
 def load_checkpoints(store: Store, tenant_id: str) -> list[dict[str, Any]]:

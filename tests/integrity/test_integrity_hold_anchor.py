@@ -18,7 +18,7 @@ import pytest
 
 from collector import Store
 from collector._cli.main import main
-from collector._integrity import open_writer, pinned_public_keys, verify_store
+from collector._integrity import IntegritySettings, open_writer, pinned_public_keys, verify_store
 from collector._integrity._holds import binding_holds, place_hold, release_hold
 
 from ._support import Rig, mutate, rows
@@ -213,3 +213,18 @@ def test_retention_reads_past_a_torn_anchor_line_and_stops_at_an_unreadable_one(
     assert main(["--dsn", rig.store.dsn, "retention", "apply", "--tenant", tenant]) == 2
     assert "anchor file line(s) 1 unreadable" in capsys.readouterr().err
     assert sum(n for _, n in events_of(rig, tenant)) == 10
+
+
+def test_the_record_after_a_torn_append_gets_a_line_of_its_own(rig: Rig, tmp_path: Path) -> None:
+    tenant = "t-hold-after-crash"
+    export = tmp_path / "anchor"
+    export.mkdir()
+    (export / "checkpoints.jsonl").write_bytes(b'{"table":"checkpoints","tenant_id":"t-o')  # the crash
+    settings = IntegritySettings(key_dir=str(rig.base / "keys"), checkpoint_export_dir=str(export))  # type: ignore[attr-defined]
+    hold = place_hold(rig.store, open_writer(settings, rig.store), tenant, "", "litigation", "legal", lambda s: s)
+    cut_hold(rig, tenant, hold.hold_id, 1)
+    found = [f.describe() for f in verify_store(rig.store, pinned(rig), tenant=tenant, anchor=str(export)).breaks]
+    # Appended to the torn line, the entry was lost in it; on a line of its own, the cut is seen.
+    assert any(hold.hold_id in f and "seq 1" in f and "missing" in f for f in found), found
+    # The torn line, ended by the writer, is no longer last: it cannot be told from an edited record.
+    assert any("anchor file line 1 " in f for f in found), found
