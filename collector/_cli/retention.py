@@ -14,7 +14,11 @@ def add_parser(subparsers: Any) -> None:
     rule.add_argument("--class", dest="classification", default="*", help="standard, pii, failed, or *")
     rule.add_argument("--days", type=int, required=True)
     actions.add_parser("list", help="the rules in force")
-    apply = actions.add_parser("apply", help="expire every due interval not under a legal hold")
+    apply = actions.add_parser(
+        "apply",
+        help="expire every due interval not under a legal hold (with AUDIT_CHECKPOINT_EXPORT_DIR set, a hold the "
+        "anchor file places and never releases counts too)",
+    )
     apply.add_argument("--tenant", default="")
     apply.add_argument("--now", default="", help="pretend it is this time (ISO), for a rehearsal")
     apply.add_argument("--dry-run", action="store_true", help="report what would expire; change nothing")

@@ -17,7 +17,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--pubkey", action="append", default=[], help="trust only this public key (PEM file; repeat for rotation)"
     )
-    parser.add_argument("--anchor", default="", help="checkpoint export file or directory to compare with the store")
+    parser.add_argument(
+        "--anchor",
+        default="",
+        help="the file anchor (the AUDIT_CHECKPOINT_EXPORT_DIR directory or its checkpoints.jsonl): every checkpoint, "
+        "tombstone and hold-log entry in it must still be in the store, unchanged",
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--max-findings", type=int, default=50, help="most findings printed per tenant")
 

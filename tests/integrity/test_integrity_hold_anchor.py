@@ -228,3 +228,16 @@ def test_the_record_after_a_torn_append_gets_a_line_of_its_own(rig: Rig, tmp_pat
     assert any(hold.hold_id in f and "seq 1" in f and "missing" in f for f in found), found
     # The torn line, ended by the writer, is no longer last: it cannot be told from an edited record.
     assert any("anchor file line 1 " in f for f in found), found
+
+
+def help_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with pytest.raises(SystemExit):
+        main([*argv, "--help"])
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_cli_help_says_what_the_anchor_holds_and_that_retention_obeys_it(capsys: pytest.CaptureFixture[str]) -> None:
+    verify_help = help_text(capsys, "verify")
+    assert "checkpoint, tombstone and hold-log entry" in verify_help, verify_help
+    retention_help = help_text(capsys, "retention")  # the subcommand list carries each action's help
+    assert "AUDIT_CHECKPOINT_EXPORT_DIR" in retention_help and "anchor file" in retention_help, retention_help
