@@ -241,3 +241,17 @@ def test_cli_help_says_what_the_anchor_holds_and_that_retention_obeys_it(capsys:
     assert "checkpoint, tombstone and hold-log entry" in verify_help, verify_help
     retention_help = help_text(capsys, "retention")  # the subcommand list carries each action's help
     assert "AUDIT_CHECKPOINT_EXPORT_DIR" in retention_help and "anchor file" in retention_help, retention_help
+
+
+def doc_section(page: str, heading: str) -> str:
+    text = (Path(__file__).resolve().parents[2] / "docs" / page).read_text(encoding="utf-8")
+    start = text.index(heading + "\n")
+    end = text.find("\n#", start + len(heading))
+    return text[start : end if end >= 0 else None]
+
+
+def test_the_docs_say_the_hold_log_is_anchored_and_what_verify_and_retention_make_of_it() -> None:
+    assert "AUDIT_CHECKPOINT_EXPORT_DIR" in doc_section("schema.md", "### `hold_audit`")
+    assert "**Retention obeys the anchor.**" in doc_section("integrity.md", "## Retention and legal holds")
+    signed, verify = doc_section("integrity.md", "## Signed checkpoints"), doc_section("integrity.md", "## Verify")
+    assert "**A torn anchor line.**" in signed and "`TORN`" in verify  # the note kind the anchor reader emits
