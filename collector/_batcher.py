@@ -25,6 +25,7 @@ from ._settings import AuditSettings
 from ._snapshot_stage import SnapshotStage
 from ._spool import Spool, SpoolClosedError, SpoolFullError, SpoolWriteError
 from ._store._exporter import batch_token
+from ._task_lookup import TaskLookup
 from ._tasks import TaskTracker
 from ._writer import DirectBatch, SpoolWriter
 
@@ -62,6 +63,7 @@ class Batcher:
         writer: SpoolWriter,
         metrics: PipelineMetrics,
         settings: AuditSettings,
+        task_lookup: TaskLookup | None = None,
     ) -> None:
         self._queue = state.queue
         self._overflow = state.overflow
@@ -75,7 +77,7 @@ class Batcher:
         self._snapshots = snapshots
         self._builder = builder
         self._processors = processors
-        self._tracker = TaskTracker(settings.abnormal_stop_patterns)
+        self._tracker = TaskTracker(settings.abnormal_stop_patterns, task_lookup)
         self._spool = spool
         self._writer = writer
         self._metrics = metrics

@@ -12,6 +12,7 @@ from ._records import RecordBuilder, RedactorLike
 from ._settings import AuditSettings
 from ._store._client import Store
 from ._store._exporter import ClickHouseExporter
+from ._task_lookup import bounded_lookup, stored_tasks
 
 if TYPE_CHECKING:
     from ._hook import EventSink
@@ -38,6 +39,7 @@ def build_pipeline(
         builder=RecordBuilder(settings, redactor, new_id_prefix()),
         settings=settings,
         processors=default_processors(settings, store),
+        task_lookup=bounded_lookup(stored_tasks(store), settings.task_lookup_timeout_s),
     )
     if settings.gc_freeze:
         freeze_loaded_objects()  # after everything long-lived is loaded: models, store client, pipeline

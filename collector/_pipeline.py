@@ -32,6 +32,7 @@ from ._snapshot_stage import SnapshotStage
 from ._spool import Spool, SpoolClosedError, SpoolFullError, SpoolWriteError
 from ._spool_open import open_spool
 from ._store._exporter import Exporter
+from ._task_lookup import TaskLookup
 from ._writer import SpoolWriter
 
 __all__ = ["AuditPipeline", "Health", "PipelineStats", "RecordProcessor"]
@@ -50,6 +51,7 @@ class AuditPipeline:
         settings: AuditSettings,
         processors: Sequence[RecordProcessor] = (),
         spool: Spool | None = None,
+        task_lookup: TaskLookup | None = None,
     ) -> None:
         self._processors = list(processors)
         self._settings = settings
@@ -101,6 +103,7 @@ class AuditPipeline:
             writer=self._writer,
             metrics=self.metrics,
             settings=settings,
+            task_lookup=task_lookup,
         )
         self._batcher.start()
         self._snapshots.start()

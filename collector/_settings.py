@@ -144,6 +144,12 @@ class AuditSettings(BaseSettings):
         description="How long SIGTERM/SIGINT handling may take to drain the queue into the spool and flush "
         "the spool into the store; what is left stays in the spool for the next start.",
     )
+    task_lookup_timeout_s: float = Field(
+        default=0.5,
+        ge=0,
+        description="How long the pipeline waits for the store's row of a task it meets without having seen it "
+        "start (after a restart); without an answer it writes rows that cannot replace the stored one.",
+    )
     ready_store_stale_s: float = Field(
         default=30.0,
         gt=0,

@@ -5,16 +5,20 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ._events import EventKind, EventRecord, TaskRecord
 from ._records import BuiltEvent
+from ._task_lookup import TaskLookup
 
 # Rows made because a task's event arrived without its start anchor (metadata- or source-
 # attributed tasks, or a restart) get the lowest version, so they never override an anchor row.
 IMPLICIT_VERSION = 1
+# Versions below this were built on such a row: small counts, where every other version is a time
+# in nanoseconds. A loss on one stays below it, since the store may hold a row it knows nothing of.
+_IMPLICIT_CEILING = 1 << 32
 _RECENT_CLOSED = 10_000
 
 
@@ -31,23 +35,44 @@ class _State:
 class TaskTracker:
     """Turns the event stream of the pipeline worker into versions of ``tasks`` rows."""
 
-    def __init__(self, abnormal_patterns: Iterable[str]) -> None:
+    def __init__(self, abnormal_patterns: Iterable[str], lookup: TaskLookup | None = None) -> None:
         self._abnormal = re.compile("|".join(re.escape(p) for p in abnormal_patterns) or "(?!)", re.IGNORECASE)
         self._open: dict[tuple[str, str], _State] = {}
         self._closed: OrderedDict[tuple[str, str], TaskRecord] = OrderedDict()
+        self._lookup = lookup
 
     def classify(self, stop_reason: str | None) -> str:
         if not stop_reason:
             return "abnormal"
         return "abnormal" if self._abnormal.search(stop_reason) else "normal"
 
-    def observe(self, built: Iterable[BuiltEvent]) -> list[TaskRecord]:
+    def observe(self, built: Sequence[BuiltEvent]) -> list[TaskRecord]:
+        if self._lookup is not None:
+            self._recall(built)
         out: list[TaskRecord] = []
         for record, payload in built:
             row = self._observe_one(record, payload)
             if row is not None:
                 out.append(row)
         return out
+
+    def _recall(self, built: Sequence[BuiltEvent]) -> None:
+        """Take up the stored rows of tasks this process meets without having seen them start."""
+        unknown: set[tuple[str, str]] = set()
+        starting: set[tuple[str, str]] = set()
+        for rec, _ in built:
+            key = (rec.tenant_id, rec.correlation_id)
+            if rec.kind == EventKind.TASK_START:
+                starting.add(key)  # a task starting in this batch needs no lookup, whatever comes first
+            elif key not in self._open and key not in self._closed:
+                unknown.add(key)
+        unknown -= starting
+        found = self._lookup(unknown) if unknown and self._lookup is not None else None
+        for key, row in (found or {}).items():
+            if row.finished_ns is None:
+                self._open[key] = _State(row, anchored=row.version >= _IMPLICIT_CEILING)
+            else:
+                self._remember_closed(key, row)
 
     def _observe_one(self, rec: EventRecord, payload: Any) -> TaskRecord | None:
         key = (rec.tenant_id, rec.correlation_id)
@@ -132,7 +157,12 @@ class TaskTracker:
     def _update(self, key: tuple[str, str], rec: EventRecord, lost_events: int) -> TaskRecord:
         state = self._open.get(key)
         base = state.row if state else self._closed.get(key) or self._blank(rec, version=IMPLICIT_VERSION)
-        row = replace(base, lost_events=base.lost_events + lost_events, version=max(time.time_ns(), base.version + 1))
+        # Built on what this process saw of the task, or on nothing: such a row must not replace one
+        # the store may hold from before (an anchored, maybe finished task). Then the loss shows in
+        # its event and in v_pipeline_health, not in the stored row's lost_events.
+        implicit = base.version < _IMPLICIT_CEILING
+        version = base.version + 1 if implicit else max(time.time_ns(), base.version + 1)
+        row = replace(base, lost_events=base.lost_events + lost_events, version=version)
         if state:
             state.row = row
         else:
