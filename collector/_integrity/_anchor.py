@@ -21,6 +21,7 @@ from ._signed import (
     CHECKPOINT_COLUMNS,
     HOLD_LOG_COLUMNS,
     TOMBSTONE_COLUMNS,
+    TORN_MARK,
     load_checkpoints,
     load_tombstones,
 )
@@ -35,13 +36,15 @@ _COLUMNS = {"checkpoints": CHECKPOINT_COLUMNS, "tombstones": TOMBSTONE_COLUMNS, 
 class Anchor:
     """The anchor file as read: its records, and which lines (numbered from 1) are not a record.
 
-    ``torn`` is the last line when it is unreadable and unterminated: the writer appends a whole
-    line at once, so that is an append a crash cut short, not an edit. Any other unreadable line is
-    in ``unreadable``: a record there can no longer be compared, and it may have been any tenant's.
+    ``torn`` holds the lines that are appends a crash cut short, not edits: the last line when it is
+    unreadable and unterminated (the writer appends a whole line at once), and an unreadable line
+    the writer ended and marked (``TORN_MARK`` on the very next line) before its next append. Any
+    other unreadable line is in ``unreadable``: a record there can no longer be compared, and it
+    may have been any tenant's. On append-only storage nobody can edit a line and mark it after.
     """
 
     records: tuple[dict[str, Any], ...] = ()
-    torn: int = 0
+    torn: tuple[int, ...] = ()
     unreadable: tuple[int, ...] = ()
 
     def tenants(self) -> set[str]:
@@ -57,9 +60,11 @@ class Anchor:
                     "it anchored cannot be compared with the store")
             for n in self.unreadable
         ]  # fmt: skip
-        if self.torn:
-            found.append(Finding("torn", tenant, 0, f"anchor file line {self.torn}, its last, is an append cut "
-                                 "short (no newline, not a record: a crash mid-write); ignored"))  # fmt: skip
+        found += [
+            Finding("torn", tenant, 0, f"anchor file line {n} is an append cut short (not a record: a crash "
+                    "mid-write); ignored")
+            for n in self.torn
+        ]  # fmt: skip
         return found
 
 
@@ -76,9 +81,14 @@ def read_anchor(path: Path, missing_ok: bool = False) -> Anchor:
     # Bytes, split on newlines only: a damaged line must not stop the read (undecodable text) or
     # shift the line numbers of the rest (str.splitlines also splits on other separators).
     lines = file.read_bytes().split(b"\n")
-    records, unreadable = [], []
+    records: list[dict[str, Any]] = []
+    unreadable: list[int] = []
+    torn: list[int] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
+            continue
+        if unreadable and unreadable[-1] == number - 1 and _is_torn_mark(line, number - 1):
+            torn.append(unreadable.pop())
             continue
         record = _record(line)
         if record is None:
@@ -86,8 +96,17 @@ def read_anchor(path: Path, missing_ok: bool = False) -> Anchor:
         else:
             records.append(record)
     # The split leaves b"" after a final newline, so a last element with content was never terminated.
-    torn = unreadable.pop() if unreadable and unreadable[-1] == len(lines) else 0
-    return Anchor(tuple(records), torn, tuple(unreadable))
+    if unreadable and unreadable[-1] == len(lines):
+        torn.append(unreadable.pop())
+    return Anchor(tuple(records), tuple(torn), tuple(unreadable))
+
+
+def _is_torn_mark(line: bytes, torn_line: int) -> bool:
+    try:
+        mark = json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(mark, dict) and mark.get("table") == TORN_MARK and mark.get("line") == torn_line
 
 
 def _record(line: bytes) -> dict[str, Any] | None:

@@ -77,17 +77,26 @@ class SignedWriter:
         return record
 
 
+# The ``table`` of the line the writer appends after ending a torn one (see ``_append_line``).
+TORN_MARK = "torn"
+
+
 def _append_line(path: Path, line: str) -> None:
     with path.open("a+b") as handle:
         end, torn = handle.seek(0, os.SEEK_END), False
         if end:
             handle.seek(end - 1)
             torn = handle.read(1) != b"\n"
+        prefix = ""
         if torn:
             # A crash mid-append left a line without its newline: appended to it, this record would be
-            # lost inside an unreadable line. Ended first, the torn line stays (verify reports it).
-            log.warning("integrity: the anchor file %s ended in a line cut short; it was ended before appending", path)
-        handle.write((("\n" if torn else "") + line + "\n").encode("utf-8"))
+            # lost inside an unreadable line. So the torn line is ended, and a marker right after it
+            # says it was torn: no longer last, it would otherwise read as an edited record forever.
+            handle.seek(0)
+            number = handle.read().count(b"\n") + 1
+            prefix = "\n" + json.dumps({"table": TORN_MARK, "line": number}, separators=(",", ":")) + "\n"
+            log.warning("integrity: the anchor file %s ended in a line cut short; it was ended and marked", path)
+        handle.write((prefix + line + "\n").encode("utf-8"))
 
 
 def load_checkpoints(store: Store, tenant_id: str) -> list[dict[str, Any]]:

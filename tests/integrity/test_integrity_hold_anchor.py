@@ -126,7 +126,7 @@ def test_a_torn_last_line_of_the_anchor_is_a_note_not_a_crash(rig: Rig, tmp_path
     report = verify_store(rig.store, pinned(rig), tenant=tenant, anchor=str(copy))  # raised JSONDecodeError
     assert [f.describe() for f in report.breaks] == []
     notes = [f.describe() for f in report.tenants[0].findings if f.kind == "torn"]
-    assert len(notes) == 1 and f"line {last}," in notes[0] and "secret" not in notes[0], notes
+    assert len(notes) == 1 and f"line {last} is an append cut short" in notes[0] and "secret" not in notes[0], notes
     everyone = verify_store(rig.store, pinned(rig), anchor=str(copy))  # the anchor's tenants are read too
     assert tenant in [t.tenant_id for t in everyone.tenants]
     assert [f.describe() for f in everyone.breaks if f.tenant_id == tenant] == []
@@ -223,11 +223,31 @@ def test_the_record_after_a_torn_append_gets_a_line_of_its_own(rig: Rig, tmp_pat
     settings = IntegritySettings(key_dir=str(rig.base / "keys"), checkpoint_export_dir=str(export))  # type: ignore[attr-defined]
     hold = place_hold(rig.store, open_writer(settings, rig.store), tenant, "", "litigation", "legal", lambda s: s)
     cut_hold(rig, tenant, hold.hold_id, 1)
-    found = [f.describe() for f in verify_store(rig.store, pinned(rig), tenant=tenant, anchor=str(export)).breaks]
+    report = verify_store(rig.store, pinned(rig), tenant=tenant, anchor=str(export))
+    found = [f.describe() for f in report.breaks]
     # Appended to the torn line, the entry was lost in it; on a line of its own, the cut is seen.
     assert any(hold.hold_id in f and "seq 1" in f and "missing" in f for f in found), found
-    # The torn line, ended by the writer, is no longer last: it cannot be told from an edited record.
-    assert any("anchor file line 1 " in f for f in found), found
+    # The writer ended the torn line and marked it: no longer last, it is still a crash's note, not
+    # a break (unmarked, it could not be told from an edited record, and verify failed for good).
+    assert not any("anchor file line" in f for f in found), found
+    notes = [f.describe() for t in report.tenants for f in t.findings if f.kind == "torn"]
+    assert any("anchor file line 1 " in n for n in notes), notes
+    lines = (export / "checkpoints.jsonl").read_bytes().split(b"\n")
+    assert json.loads(lines[1]) == {"table": "torn", "line": 1}
+
+
+def test_a_torn_mark_excuses_only_the_line_right_before_it(rig: Rig, tmp_path: Path) -> None:
+    export = tmp_path / "anchor"
+    export.mkdir()
+    good = '{"table":"torn","line":1}'
+    (export / "checkpoints.jsonl").write_text(f"garbage-one\n{good}\ngarbage-three\nx\n{good}\n", encoding="utf-8")
+    held_tenant(rig, "t-hold-marks")
+    report = verify_store(rig.store, pinned(rig), tenant="t-hold-marks", anchor=str(export))
+    found = [f.describe() for f in report.breaks]
+    # Line 1 is excused by its mark; lines 3 and 4 are not (the mark on line 5 names line 1), and a
+    # mark that excuses nothing is itself not a record.
+    assert not any("anchor file line 1 " in f for f in found), found
+    assert all(any(f"anchor file line {n} " in f for f in found) for n in (3, 4, 5)), found
 
 
 def help_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
