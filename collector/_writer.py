@@ -163,6 +163,8 @@ class SpoolWriter:
             try:
                 outcome = self._pass()
             except Exception as exc:  # noqa: BLE001 - the writer must survive anything; batches stay in the spool
+                if self._stop:
+                    break  # a shutdown closed the spool under this pass: what it held stays spooled, nothing to log
                 log_failure(log, "collector: writer pass failed (content withheld); retrying", exc)
                 outcome = "retryable"
             self._passes += 1

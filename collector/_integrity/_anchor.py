@@ -25,6 +25,7 @@ from ._signed import (
     load_checkpoints,
     load_tombstones,
 )
+from .errors import IntegrityError
 
 if TYPE_CHECKING:
     from .._store._client import Store
@@ -76,8 +77,10 @@ def read_anchor(path: Path, missing_ok: bool = False) -> Anchor:
     """The anchor file (``path`` is its directory or the file itself); ``missing_ok`` reads a file
     not written yet as empty."""
     file = anchor_file(path)
-    if missing_ok and not file.exists():
-        return Anchor()
+    if not file.exists():
+        if missing_ok:
+            return Anchor()
+        raise IntegrityError(f"no anchor file at {file} (give the export directory or its {ANCHOR_FILE})")
     # Bytes, split on newlines only: a damaged line must not stop the read (undecodable text) or
     # shift the line numbers of the rest (str.splitlines also splits on other separators).
     lines = file.read_bytes().split(b"\n")

@@ -275,3 +275,12 @@ def test_the_docs_say_the_hold_log_is_anchored_and_what_verify_and_retention_mak
     assert "**Retention obeys the anchor.**" in doc_section("integrity.md", "## Retention and legal holds")
     signed, verify = doc_section("integrity.md", "## Signed checkpoints"), doc_section("integrity.md", "## Verify")
     assert "**A torn anchor line.**" in signed and "`TORN`" in verify  # the note kind the anchor reader emits
+
+
+def test_verify_with_a_missing_anchor_is_a_clean_error(
+    rig: Rig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-anchor"
+    assert main(["--dsn", rig.store.dsn, "verify", "--anchor", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "no anchor file at" in err and "Traceback" not in err
