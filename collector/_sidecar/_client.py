@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import gzip
-import itertools
 import logging
 import secrets
 import threading
@@ -21,11 +20,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .._events import CapturedEvent, EventKind, TaskRef
+from .._events import CapturedEvent, TaskRef
 from .._retry import RetryPolicy
 from .._safe_log import log_failure
 from .._settings import AuditSettings
 from ._poster import Poster
+from ._remote_losses import RemoteLosses
 from ._settings import SidecarSettings
 from ._wire import batch_v2_chunks
 from ._wire_rows import encode_rows
@@ -86,10 +86,8 @@ class RemoteSink:
         self._halt = threading.Event()  # set with _stopping: cuts a retry's backoff short
         self._encoder_done = False
         self._deadline = float("inf")  # monotonic time after which a stopping shipper gives up
-        self._lost_lock = threading.Lock()
-        self._lost_pending: dict[TaskRef, list[int]] = {}
-        self._loss_ids = itertools.count(1)
-        self._accepted = self._acknowledged = self._lost = 0
+        self._losses = RemoteLosses()
+        self._accepted = self._acknowledged = 0
         self._batches = self._retries = self._rejected = 0
         headers = {"Content-Type": "application/json"}
         token = settings.ingest_token.get_secret_value()
@@ -114,21 +112,13 @@ class RemoteSink:
         """Enqueue one event. Never blocks, never raises; a full buffer records a counted loss."""
         queue = self._queue
         if len(queue) + self._encoded - self._taken >= self._max or self._stopping:
-            self._record_loss(event.task, event.seq, 1)
+            self._losses.record(event.task, event.seq, 1)
             return False
         queue.append(event)
         self._accepted += 1
         if len(queue) >= self._batch:
             self._wake.set()
         return True
-
-    def _record_loss(self, task: TaskRef, first_seq: int, count: int) -> None:
-        with self._lost_lock:  # the loop, the encoder and the shipper all count losses
-            entry = self._lost_pending.setdefault(task, [0, first_seq])
-            entry[0] += count
-            self._lost += count
-        if self._lost in (1, 10, 100, 1000) or self._lost % 10_000 == 0:
-            log.warning("collector: remote buffer full or sidecar unreachable, %d events lost so far", self._lost)
 
     # -- control --------------------------------------------------------------------------
     def flush(self, timeout: float) -> bool:
@@ -138,7 +128,7 @@ class RemoteSink:
             generation = self._flush_requested
         self._wake.set()
         with self._cond:
-            return self._cond.wait_for(lambda: self._flush_done >= generation, timeout) and not self._lost_pending
+            return self._cond.wait_for(lambda: self._flush_done >= generation, timeout) and not self._losses
 
     def shutdown(self, timeout: float) -> bool:
         """Flush, then stop both threads. Returns whether everything accepted was acknowledged."""
@@ -157,7 +147,7 @@ class RemoteSink:
         return RemoteSinkStats(
             accepted=self._accepted,
             acknowledged=self._acknowledged,
-            lost=self._lost,
+            lost=self._losses.total,
             queued=len(self._queue) + self._encoded - self._taken,
             batches=self._batches,
             retries=self._retries,
@@ -231,14 +221,14 @@ class RemoteSink:
             except Exception as exc:  # noqa: BLE001 - encode_rows never raises; if it did, count, never drop silently
                 log_failure(log, "collector: remote sink could not encode events (content withheld)", exc)
                 for task, seq in refs:
-                    self._record_loss(task, seq, 1)
+                    self._losses.record(task, seq, 1)
                 continue
             ready.append((encoded, refs))
             self._encoded += len(run)
 
     def _drain(self) -> None:
         ready = self._ready
-        while ready or self._lost_pending:
+        while ready or self._losses:
             rows: list[memoryview] = []
             events: list[tuple[TaskRef, int]] = []
             while ready and len(events) < self._batch:
@@ -250,7 +240,7 @@ class RemoteSink:
                 return  # refused or given up: pace the next attempt by the batch interval
 
     def _ship(self, rows: list[memoryview], batch: list[tuple[TaskRef, int]]) -> bool:
-        losses = self._loss_events()
+        losses = self._losses.take()
         if losses:
             ids = [f"{self._prefix}-loss-{-e.gseq:x}" for e in losses]
             rows.append(encode_rows(losses, ids, max_depth=4, max_chars=256))
@@ -263,30 +253,11 @@ class RemoteSink:
             return True
         # Given up (stopping past the deadline, or the sidecar refused the batch for good).
         for task, seq in batch:
-            self._record_loss(task, seq, 1)
-        for loss in losses:  # their counts are already in self._lost: re-queue without counting twice
-            with self._lost_lock:
-                self._lost_pending.setdefault(loss.task, [0, loss.seq])[0] += int(loss.payload["lost"])
+            self._losses.record(task, seq, 1)
+        self._losses.put_back(losses)
         if self._stopping:
-            with self._lost_lock:
-                self._lost_pending.clear()  # nobody left to tell; shutdown() reports False
+            self._losses.clear()  # nobody left to tell; shutdown() reports False
         return False
-
-    def _loss_events(self) -> list[CapturedEvent]:
-        with self._lost_lock:
-            pending, self._lost_pending = self._lost_pending, {}
-        now = time.time_ns()
-        return [
-            CapturedEvent(
-                gseq=-next(self._loss_ids),
-                task=task,
-                seq=first_seq,
-                ts_ns=now,
-                kind=EventKind.LOSS,
-                payload={"lost": count, "first_seq": first_seq, "reason": "remote buffer full"},
-            )
-            for task, (count, first_seq) in pending.items()
-        ]
 
     def _post(self, body: list[bytes | memoryview]) -> bool:
         """POST until acknowledged. False when the sidecar refuses for good or a stop deadline passes."""
