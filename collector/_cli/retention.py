@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+PUBKEY_HELP = (
+    "also count hold releases signed under this public key (PEM file; repeat), e.g. the signing key before a "
+    "rotation; releases count only under the configured signing key otherwise"
+)
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("retention", help="retention rules and expiry of whole checkpoint intervals")
@@ -22,11 +27,13 @@ def add_parser(subparsers: Any) -> None:
     apply.add_argument("--tenant", default="")
     apply.add_argument("--now", default="", help="pretend it is this time (ISO), for a rehearsal")
     apply.add_argument("--dry-run", action="store_true", help="report what would expire; change nothing")
+    apply.add_argument("--pubkey", action="append", default=[], help=PUBKEY_HELP)
 
 
 def run(args: argparse.Namespace) -> int:
     from .._integrity import IntegritySettings, open_writer
     from .._integrity._cliutil import parse_when
+    from .._integrity._keys import release_keys
     from .._integrity._retention import apply_retention, policies, set_policy
     from .._store._client import Store
     from ._access import resolve_dsn
@@ -42,12 +49,16 @@ def run(args: argparse.Namespace) -> int:
             rows = [(p.tenant_id, p.classification, p.days) for p in policies(store)]
             print(render(["tenant_id", "classification", "days"], rows, "table"))
             return 0
-        writer = None if args.dry_run else open_writer(IntegritySettings(), store)
-        results = apply_retention(store, writer, parse_when(args.now) or None, args.tenant, args.dry_run)
+        settings = IntegritySettings()
+        writer = None if args.dry_run else open_writer(settings, store)
+        keys = release_keys(settings, store.dsn, args.pubkey, writer.key if writer is not None else None)
+        results = apply_retention(store, writer, parse_when(args.now) or None, args.tenant, args.dry_run, keys=keys)
     finally:
         store.close()
     for r in results:
         verb = "would expire" if args.dry_run else "expired"
         print(f"tenant {r.tenant_id}: {verb} {len(r.expired)} interval(s) {list(r.expired)} "
               f"({r.events_deleted} events); kept for legal hold: {list(r.held)}")  # fmt: skip
+        for note in r.notes:
+            print(f"  {note}")
     return 0

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._offline import hold_message, signature_ok
 from ._signed import HOLD_LOG_COLUMNS, SignedWriter
 from .errors import IntegrityError
 
@@ -29,6 +31,7 @@ class Hold:
     reason: str
     actor: str
     active: bool
+    via: tuple[str, ...] = ()  # set by ``binding``: where the hold binds retention from
 
 
 def active_holds(store: Store, tenant_id: str = "") -> list[Hold]:
@@ -48,25 +51,84 @@ def signed_holds(entries: Sequence[Mapping[str, Any]]) -> dict[str, bool]:
     return state
 
 
-def binding_holds(store: Store, tenant_id: str, anchored: Sequence[Mapping[str, Any]] = ()) -> list[Hold]:
+# Where a hold binds retention from: its active ``legal_holds`` row, the signed log in the store
+# (``hold_audit``), the file anchor's copy of that log.
+VIA_TABLE, VIA_LOG, VIA_ANCHOR = "table", "signed log", "anchor"
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """The holds retention obeys for one tenant (each with ``via`` set), and why each release of the
+    logs that was not counted was not: hold ids, log and seq only, never a reason or an actor."""
+
+    tenant_id: str
+    holds: tuple[Hold, ...]
+    refused: tuple[str, ...]
+
+
+def binding(
+    store: Store, tenant_id: str, keys: Mapping[str, Any], anchored: Sequence[Mapping[str, Any]] = ()
+) -> Binding:
     """The holds retention must obey: active in ``legal_holds`` or, by the signed log, never released;
     ``anchored`` is the tenant's hold log as the file anchor has it, and binds the same way.
 
     ``legal_holds`` is a plain table: a row marking a hold released can be written by anyone who can
-    write the store, and retention would then delete what the hold protects. A release counts only
-    when the signed log has it too; verify reports the disagreement (see ``hold_disagreements``).
-    The same writer can also delete the log's newest entries with the hold's row, and the shorter
-    log still verifies: only the anchor, outside the store, still places the hold.
+    write the store, and so can a release entry in ``hold_audit``. A release counts only when it is
+    signed under one of ``keys`` (see ``release_keys``) and chained to the entry before it; a place
+    counts always (a forged one only keeps data longer). The same writer can also delete the log's
+    newest entries with the hold's row, and the shorter log still verifies: only the anchor, outside
+    the store, still places the hold.
     """
     holds = {h.hold_id: h for h in active_holds(store, tenant_id)}
-    for log in (hold_log(store, tenant_id), anchored):
-        placed = {str(e["hold_id"]): e for e in log if e["action"] == "place"}
-        for hold_id, active in signed_holds(log).items():
-            if active and hold_id not in holds:
+    via: dict[str, list[str]] = {hold_id: [VIA_TABLE] for hold_id in holds}
+    stored = hold_log(store, tenant_id)
+    # A release's predecessor may be missing from one copy (a lost anchor append, a cut store log).
+    chained = {_link(e) for e in (*stored, *anchored)}
+    refused: list[str] = []
+    for name, log in ((VIA_LOG, stored), (VIA_ANCHOR, anchored)):
+        counted = []
+        for entry in log:
+            problem = "" if entry["action"] == "place" else _release_problem(entry, keys, chained)
+            if problem:
+                refused.append(f"hold {entry['hold_id']}: the release at seq {entry['seq']} of the {name} does not "
+                               f"count ({problem})")  # fmt: skip
+            else:
+                counted.append(entry)
+        placed = {str(e["hold_id"]): e for e in counted if e["action"] == "place"}
+        for hold_id, active in signed_holds(counted).items():
+            if not active:
+                continue
+            via.setdefault(hold_id, []).append(name)
+            if hold_id not in holds:
                 entry = placed[hold_id]
                 holds[hold_id] = Hold(tenant_id, str(entry["correlation_id"]), hold_id, str(entry["reason"]),
                                       str(entry["actor"]), True)  # fmt: skip
-    return sorted(holds.values(), key=lambda h: h.hold_id)
+    found = [dataclasses.replace(h, via=tuple(via[h.hold_id])) for h in holds.values()]
+    return Binding(tenant_id, tuple(sorted(found, key=lambda h: h.hold_id)), tuple(refused))
+
+
+def binding_holds(
+    store: Store, tenant_id: str, keys: Mapping[str, Any], anchored: Sequence[Mapping[str, Any]] = ()
+) -> list[Hold]:
+    return list(binding(store, tenant_id, keys, anchored).holds)
+
+
+def _link(entry: Mapping[str, Any]) -> tuple[str, str]:
+    return str(entry["seq"]), str(entry["signature"])
+
+
+def _release_problem(entry: Mapping[str, Any], keys: Mapping[str, Any], chained: set[tuple[str, str]]) -> str:
+    """Why a release (any entry that does not place) must not count; empty when it counts."""
+    try:
+        key_id, seq, prev = str(entry["key_id"]), int(entry["seq"]), str(entry["prev_signature"])
+        signed = signature_ok(keys, key_id, str(entry["signature"]), hold_message(entry))
+    except (TypeError, ValueError):  # a field of a type no writer stores: not a record anyone signed
+        return "not a well-formed entry"
+    if not signed:
+        return "its signature does not verify under a key retention trusts"
+    if (seq, prev) != (1, "") and (str(seq - 1), prev) not in chained:
+        return "it is not chained to the entry before it"
+    return ""
 
 
 def hold_disagreements(store: Store, tenant_id: str, log: list[dict[str, Any]]) -> list[tuple[str, str]]:

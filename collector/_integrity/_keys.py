@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,8 +81,8 @@ def generate_key_file(path: Path) -> SigningKey:
     return _from_private(private)
 
 
-def load_signing_key(settings: IntegritySettings, store_dsn: str) -> SigningKey:
-    """The configured key, else the generated one next to the store (created on first use)."""
+def configured_key(settings: IntegritySettings, store_dsn: str) -> SigningKey | None:
+    """The configured key, else the one generated next to the store earlier; None when there is neither."""
     if settings.signing_key.get_secret_value():
         return parse_private_key(settings.signing_key.get_secret_value())
     if settings.signing_key_file:
@@ -93,6 +94,15 @@ def load_signing_key(settings: IntegritySettings, store_dsn: str) -> SigningKey:
     path = default_key_dir(settings, store_dsn) / KEY_FILE_NAME
     if path.exists():
         return parse_private_key(path.read_text(encoding="utf-8"))
+    return None
+
+
+def load_signing_key(settings: IntegritySettings, store_dsn: str) -> SigningKey:
+    """The configured key, else the generated one next to the store (created on first use)."""
+    found = configured_key(settings, store_dsn)
+    if found is not None:
+        return found
+    path = default_key_dir(settings, store_dsn) / KEY_FILE_NAME
     key = generate_key_file(path)
     log.warning(
         "integrity: NO SIGNING KEY CONFIGURED - generated %s (key id %s, mode 0600). Checkpoints signed with "
@@ -135,4 +145,18 @@ def pinned_public_keys(paths: list[str]) -> dict[str, Any]:
             # A private key file given by mistake: derive the public half, never echo it.
             public = parse_private_key(text).private.public_key()
         keys[key_id_of(public)] = public
+    return keys
+
+
+def release_keys(
+    settings: IntegritySettings, store_dsn: str, pinned: Sequence[str] = (), key: SigningKey | None = None
+) -> dict[str, Any]:
+    """Key id -> public key, for the keys a hold release must be signed under for retention to count it:
+    ``key`` (else the configured signing key, never generated here) and the ``pinned`` public key files
+    (keys used before a rotation). Never the store's ``signing_keys``: whoever can write the store can
+    register a key there and sign a release of their own with it."""
+    keys = pinned_public_keys(list(pinned))
+    own = key if key is not None else configured_key(settings, store_dsn)
+    if own is not None:
+        keys[own.key_id] = own.private.public_key()
     return keys

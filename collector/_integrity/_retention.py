@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._anchor import Anchor, read_anchor
-from ._holds import binding_holds
+from ._holds import Binding, binding
+from ._keys import release_keys
 from ._settings import IntegritySettings
 from ._signed import SignedWriter, load_checkpoints, load_tombstones
 from .errors import IntegrityError
@@ -35,6 +37,7 @@ class RetentionResult:
     expired: tuple[tuple[int, int], ...]  # chain_seq ranges tombstoned by this run
     held: tuple[tuple[int, int], ...]  # due ranges kept because a hold covers one of their events
     events_deleted: int
+    notes: tuple[str, ...] = ()  # why data was kept: a tenant-wide hold, a release that does not count
 
 
 def set_policy(store: Store, tenant_id: str, classification: str, days: int) -> Policy:
@@ -68,20 +71,30 @@ def apply_retention(
     tenant: str = "",
     dry_run: bool = False,
     anchor: str | None = None,
+    keys: Mapping[str, Any] | None = None,
 ) -> list[RetentionResult]:
     """Tombstone, then delete, every sealed interval whose events all passed their retention.
 
     ``anchor`` is the file anchor (export dir or its file; None: ``AUDIT_CHECKPOINT_EXPORT_DIR``):
     a hold it places and never releases binds, even when the store's log and table lost it.
+    ``keys`` are the public keys a hold release must be signed under to count (None: the writer's,
+    else the configured signing key's; see ``release_keys``).
     """
     now_ns = time.time_ns() if now_ns is None else now_ns
     rules = policies(store)
     if not rules:
         return []
-    anchored = _read_anchor(IntegritySettings().checkpoint_export_dir if anchor is None else anchor)
+    settings = IntegritySettings()
+    if keys is None:
+        keys = release_keys(settings, store.dsn, key=writer.key if writer is not None else None)
+    anchored = _read_anchor(settings.checkpoint_export_dir if anchor is None else anchor)
     _, rows = store.query("SELECT DISTINCT tenant_id FROM checkpoints WHERE {t:String} = '' OR tenant_id = {t:String}",
                           parameters={"t": tenant})  # fmt: skip
-    return [_apply_tenant(store, writer, str(r[0]), rules, now_ns, dry_run, anchored) for r in rows]
+    results = []
+    for (name,) in rows:
+        bound = binding(store, str(name), keys, anchored.hold_entries(str(name)))
+        results.append(_apply_tenant(store, writer, str(name), rules, now_ns, dry_run, bound))
+    return results
 
 
 def _read_anchor(path: str) -> Anchor:
@@ -99,16 +112,19 @@ def _read_anchor(path: str) -> Anchor:
 
 def _apply_tenant(
     store: Store, writer: SignedWriter | None, tenant: str, rules: list[Policy], now_ns: int, dry_run: bool,
-    anchored: Anchor,
+    bound: Binding,
 ) -> RetentionResult:  # fmt: skip
-    # A release only the plain table records does not count; a hold only the anchor still has does.
-    holds = binding_holds(store, tenant, anchored.hold_entries(tenant))
-    if any(not h.correlation_id for h in holds):
-        return RetentionResult(tenant, (), (), 0)  # the whole tenant is on hold
-    held_tasks = sorted({h.correlation_id for h in holds})
+    # A release only the plain table, or an unsigned log entry, records does not count; a hold only
+    # the anchor still has does.
+    notes = bound.refused
+    whole = [h for h in bound.holds if not h.correlation_id]
+    if whole:
+        names = ", ".join(f"{h.hold_id} (via {', '.join(h.via)})" for h in whole)
+        return RetentionResult(tenant, (), (), 0, (f"the whole tenant is on hold: {names}", *notes))
+    held_tasks = sorted({h.correlation_id for h in bound.holds})
     shortest = min((d for d in (days_for(rules, tenant, c) for c in CLASSES) if d is not None), default=None)
     if shortest is None:
-        return RetentionResult(tenant, (), (), 0)
+        return RetentionResult(tenant, (), (), 0, notes)
     tombs = load_tombstones(store, tenant)
     done = {(int(t["from_seq"]), int(t["to_seq"])) for t in tombs}
     prev_sig = str(tombs[-1]["signature"]) if tombs else ""
@@ -145,7 +161,7 @@ def _apply_tenant(
         _delete(store, tenant, lo, hi)
         expired.append((lo, hi))
         deleted += events
-    return RetentionResult(tenant, tuple(expired), tuple(held), deleted)
+    return RetentionResult(tenant, tuple(expired), tuple(held), deleted, notes)
 
 
 def _interval_due(

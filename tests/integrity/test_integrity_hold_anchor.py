@@ -175,7 +175,7 @@ def test_retention_obeys_a_tenant_hold_only_the_anchor_still_places(
     tenant = "t-hold-retained"
     _, hold_id = held_tenant(rig, tenant)
     cut_hold(rig, tenant, hold_id, 3)
-    assert binding_holds(rig.store, tenant) == []  # the store alone no longer knows the hold
+    assert binding_holds(rig.store, tenant, pinned(rig)) == []  # the store alone no longer knows the hold
     retention_cli(rig, tenant, Path(anchor(rig)), monkeypatch)
     assert events_of(rig, tenant) == [(f"{tenant}-task-0", 5), (f"{tenant}-task-1", 5)]  # deleted before
     assert "expired 0 interval(s)" in capsys.readouterr().out
