@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 from typing import Any
+
+from .retention import PUBKEY_HELP
 
 
 def add_parser(subparsers: Any) -> None:
@@ -18,8 +21,13 @@ def add_parser(subparsers: Any) -> None:
     release.add_argument("--tenant", required=True)
     release.add_argument("--hold-id", required=True)
     release.add_argument("--reason", required=True)
-    listing = actions.add_parser("list", help="active holds")
+    listing = actions.add_parser(
+        "list",
+        help="every hold retention obeys, and where it binds from: an active legal_holds row, the signed log, "
+        "the anchor file (AUDIT_CHECKPOINT_EXPORT_DIR)",
+    )
     listing.add_argument("--tenant", default="")
+    listing.add_argument("--pubkey", action="append", default=[], help=PUBKEY_HELP)
     log = actions.add_parser("log", help="the signed hold log of a tenant")
     log.add_argument("--tenant", required=True)
     for sub in (place, release):
@@ -28,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .._integrity import IntegritySettings, open_writer
-    from .._integrity._holds import active_holds, hold_log, place_hold, release_hold
+    from .._integrity._holds import hold_log, place_hold, release_hold
     from .._store._client import Store
     from ._access import resolve_dsn
     from ._output import render
@@ -36,10 +44,7 @@ def run(args: argparse.Namespace) -> int:
     store = Store.open(resolve_dsn(args.dsn))
     try:
         if args.action == "list":
-            holds = active_holds(store, args.tenant)
-            rows = [(h.tenant_id, h.correlation_id or "*", h.hold_id, h.reason, h.actor) for h in holds]
-            print(render(["tenant_id", "task", "hold_id", "reason", "actor"], rows, "table"))
-            return 0
+            return _list(store, args)
         if args.action == "log":
             entries = hold_log(store, args.tenant)
             cols = ["seq", "action", "hold_id", "correlation_id", "reason", "actor", "key_id"]
@@ -64,4 +69,36 @@ def run(args: argparse.Namespace) -> int:
         f"{args.action}d hold {hold.hold_id} on tenant {hold.tenant_id}"
         + (f" task {hold.correlation_id}" if hold.correlation_id else "")
     )
+    return 0
+
+
+def _list(store: Any, args: argparse.Namespace) -> int:
+    """The holds as ``retention apply`` sees them: the plain table alone would hide a hold that binds
+    only through the signed log or the anchor, and show one released by a release that does not count."""
+    from pathlib import Path
+
+    from .._integrity import IntegritySettings
+    from .._integrity._anchor import Anchor, read_anchor
+    from .._integrity._keys import release_keys
+    from .._integrity._retention import holds_in_force
+    from ._output import render
+
+    settings = IntegritySettings()
+    keys = release_keys(settings, store.dsn, args.pubkey)
+    export = settings.checkpoint_export_dir
+    anchored = read_anchor(Path(export).expanduser(), missing_ok=True) if export else Anchor()
+    if anchored.unreadable:
+        lines = ", ".join(map(str, anchored.unreadable))
+        print(f"warning: anchor file line(s) {lines} unreadable: a hold anchored there is not listed, and "
+              "retention apply refuses to run (see verify --anchor)", file=sys.stderr)  # fmt: skip
+    bindings = holds_in_force(store, keys, anchored, args.tenant)
+    rows = [
+        (h.tenant_id, h.correlation_id or "*", h.hold_id, h.reason, h.actor, ", ".join(h.via))
+        for b in bindings
+        for h in b.holds
+    ]
+    print(render(["tenant_id", "task", "hold_id", "reason", "actor", "binds via"], rows, "table"))
+    for b in bindings:
+        for note in b.refused:
+            print(f"tenant {b.tenant_id}: {note}")
     return 0

@@ -97,6 +97,20 @@ def apply_retention(
     return results
 
 
+def holds_in_force(store: Store, keys: Mapping[str, Any], anchored: Anchor, tenant: str = "") -> list[Binding]:
+    """What ``apply_retention`` obeys, for every tenant with a hold anywhere (or ``tenant``): each hold
+    that binds, with where it binds from, and each release that does not count."""
+    if tenant:
+        names = {tenant}
+    else:
+        _, rows = store.query("SELECT DISTINCT tenant_id FROM (SELECT tenant_id FROM legal_holds UNION ALL "
+                              "SELECT tenant_id FROM hold_audit)")  # fmt: skip
+        names = {str(r[0]) for r in rows} | {
+            str(r["tenant_id"]) for r in anchored.records if r["table"] == "hold_audit"
+        }
+    return [binding(store, name, keys, anchored.hold_entries(name)) for name in sorted(names)]
+
+
 def _read_anchor(path: str) -> Anchor:
     if not path:
         return Anchor()

@@ -1,10 +1,11 @@
-"""Retention counts a hold release only when it is signed under a key retention trusts.
+"""Retention counts a hold release only when it is signed under a key retention trusts; `hold list`
+shows every hold retention obeys, and where it binds from.
 
 Review found (2026-11-28) that retention read the signed hold log's release entries without checking
 their signatures: someone with SQL write access only could append a forged release to `hold_audit`,
 mark the `legal_holds` row released, and `retention apply` then deleted the held data behind valid
 tombstones. Each test tampers with a real chained chDB store using SQL only, and runs the operator's
-`retention apply` through the CLI.
+`retention apply` / `hold list` through the CLI.
 """
 
 from __future__ import annotations
@@ -215,3 +216,56 @@ def test_after_a_rotation_an_old_keys_release_counts_once_its_public_key_is_pinn
     out = capsys.readouterr().out
     assert "expired 2 interval(s) [(1, 5), (6, 10)]" in out and "does not count" not in out, out
     assert events_of(rig, tenant) == []
+
+
+def test_hold_list_shows_every_hold_retention_obeys_and_where_it_binds_from(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = "t-list"
+    normal = place(rig, tenant, f"{tenant}-task-0")
+    forged = place(rig, tenant, f"{tenant}-task-1")
+    released = place(rig, tenant, f"{tenant}-task-2")
+    release_hold(rig.store, open_writer(rig.integrity, rig.store), tenant, released.hold_id, "settled", "legal",
+                 lambda s: s)  # fmt: skip
+    cut = place(rig, tenant, "")  # seq 5: its entry and row go, only the anchor keeps it
+    mutate(rig.store, f"ALTER TABLE hold_audit DELETE WHERE tenant_id = '{tenant}' AND seq >= 5")
+    mutate(rig.store, f"ALTER TABLE legal_holds DELETE WHERE tenant_id = '{tenant}' AND hold_id = '{cut.hold_id}'")
+    forge_release(rig, tenant, forged.hold_id, "ab" * 64)
+    capsys.readouterr()
+    assert cli(rig, monkeypatch, "hold", "list", "--tenant", tenant, export_dir=base(rig) / "anchor") == 0
+    out = capsys.readouterr().out
+    table = {line.split(" | ")[2].strip(): line.split(" | ")[-1].strip() for line in out.splitlines() if " | " in line}
+    assert table == {
+        "hold_id": "binds via",
+        normal.hold_id: "table, signed log, anchor",
+        forged.hold_id: "signed log, anchor",  # the table says released; no counted release does
+        cut.hold_id: "anchor",
+    }, out
+    notes = [line for line in out.splitlines() if "does not count" in line]
+    assert notes == [f"tenant {tenant}: hold {forged.hold_id}: the release at seq 5 of the signed log does not count "
+                     "(its signature does not verify under a key retention trusts)"], out  # fmt: skip
+    # Without the export dir, the anchor's hold is not seen (nor obeyed by retention apply).
+    assert cli(rig, monkeypatch, "hold", "list") == 0
+    everyone = capsys.readouterr().out
+    assert normal.hold_id in everyone and forged.hold_id in everyone and cut.hold_id not in everyone, everyone
+    assert released.hold_id not in everyone, everyone
+
+
+def test_hold_list_warns_of_an_unreadable_anchor_line(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    tenant = "t-list-garbled"
+    hold = place(rig, tenant, "")
+    export = tmp_path / "anchor"
+    export.mkdir()
+    (export / "checkpoints.jsonl").write_text("{not json\n", encoding="utf-8")
+    assert cli(rig, monkeypatch, "hold", "list", "--tenant", tenant, export_dir=export) == 0
+    captured = capsys.readouterr()
+    assert hold.hold_id in captured.out and "anchor file line(s) 1 unreadable" in captured.err, captured
+
+
+def test_the_docs_say_a_release_must_be_signed_and_what_hold_list_shows() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "integrity.md").read_text(encoding="utf-8")
+    section = text[text.index("## Retention and legal holds\n") :]
+    assert "**A release counts only when it is signed.**" in section and "`binds via`" in section
+    assert "retention apply --pubkey old.pem" in text[: text.index("## Verify\n")]  # the rotation paragraph
