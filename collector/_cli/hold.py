@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "place":
             hold = place_hold(store, writer, args.tenant, args.task, args.reason, actor, redact)
         else:
-            hold = release_hold(store, writer, args.tenant, args.hold_id, args.reason, actor, redact)
+            in_force = _in_force(store, args.tenant, args.hold_id, writer)
+            hold = release_hold(store, writer, args.tenant, args.hold_id, args.reason, actor, redact, in_force)
     finally:
         store.close()
     print(
@@ -72,21 +73,42 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _in_force(store: Any, tenant: str, hold_id: str, writer: Any) -> Any:
+    """The hold as retention sees it: one whose row a forged release marked released still binds
+    through the signed log, and only a signed release ends it."""
+    from .._integrity import IntegritySettings
+    from .._integrity._keys import release_keys
+    from .._integrity._retention import holds_in_force
+
+    settings = IntegritySettings()
+    keys = release_keys(settings, store.dsn, key=writer.key)
+    for bound in holds_in_force(store, keys, _anchor(settings), tenant):
+        for hold in bound.holds:
+            if hold.hold_id == hold_id:
+                return hold
+    return None
+
+
+def _anchor(settings: Any) -> Any:
+    from pathlib import Path
+
+    from .._integrity._anchor import Anchor, read_anchor
+
+    export = settings.checkpoint_export_dir
+    return read_anchor(Path(export).expanduser(), missing_ok=True) if export else Anchor()
+
+
 def _list(store: Any, args: argparse.Namespace) -> int:
     """The holds as ``retention apply`` sees them: the plain table alone would hide a hold that binds
     only through the signed log or the anchor, and show one released by a release that does not count."""
-    from pathlib import Path
-
     from .._integrity import IntegritySettings
-    from .._integrity._anchor import Anchor, read_anchor
     from .._integrity._keys import release_keys
     from .._integrity._retention import holds_in_force
     from ._output import render
 
     settings = IntegritySettings()
     keys = release_keys(settings, store.dsn, args.pubkey)
-    export = settings.checkpoint_export_dir
-    anchored = read_anchor(Path(export).expanduser(), missing_ok=True) if export else Anchor()
+    anchored = _anchor(settings)
     if anchored.unreadable:
         lines = ", ".join(map(str, anchored.unreadable))
         print(f"warning: anchor file line(s) {lines} unreadable: a hold anchored there is not listed, and "

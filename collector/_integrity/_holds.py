@@ -161,8 +161,19 @@ def place_hold(
 
 
 def release_hold(store: Store, writer: SignedWriter, tenant_id: str, hold_id: str, reason: str, actor: str,
-                 redact: Redact) -> Hold:  # fmt: skip
+                 redact: Redact, in_force: Hold | None = None) -> Hold:  # fmt: skip
+    """Release a hold active in ``legal_holds``, or ``in_force``: the hold as retention sees it, which
+    may bind through the signed log alone (its row marked released by a release that does not count)."""
     current = [h for h in active_holds(store, tenant_id) if h.hold_id == hold_id]
+    if not current and in_force is not None and in_force.hold_id == hold_id:
+        if "signed log" not in in_force.via and "table" not in in_force.via:
+            # Its entries are gone from the store: a release logged now would take a place in the log
+            # that the anchor says belongs to another entry.
+            raise IntegrityError(
+                f"hold {hold_id} binds only through the anchor file: the store lost its log entries (see "
+                "verify --anchor); it cannot be released until they are restored"
+            )
+        current = [in_force]
     if not current:
         raise IntegrityError(f"no active hold {hold_id} on tenant {tenant_id}")
     hold = Hold(tenant_id, current[0].correlation_id, hold_id, current[0].reason, redact(actor), False)

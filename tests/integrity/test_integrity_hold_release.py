@@ -269,3 +269,42 @@ def test_the_docs_say_a_release_must_be_signed_and_what_hold_list_shows() -> Non
     section = text[text.index("## Retention and legal holds\n") :]
     assert "**A release counts only when it is signed.**" in section and "`binds via`" in section
     assert "retention apply --pubkey old.pem" in text[: text.index("## Verify\n")]  # the rotation paragraph
+
+
+def test_a_hold_whose_row_a_forgery_released_can_still_be_released_for_real(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The forged release does not count, so the hold binds through the signed log; `hold release`
+    # looked only at legal_holds, found nothing active, and the data could never be let go.
+    tenant = "t-forged-then-released"
+    old_tasks(rig, tenant)
+    hold = place(rig, tenant, f"{tenant}-task-0")
+    forge_release(rig, tenant, hold.hold_id, "ab" * 64)
+    argv = ("hold", "release", "--tenant", tenant, "--hold-id", hold.hold_id, "--reason", "settled", "--actor", "legal")
+    assert cli(rig, monkeypatch, *argv) == 0
+    log = hold_log(rig.store, tenant)
+    assert [e["action"] for e in log] == ["place", "release", "release"]
+    capsys.readouterr()
+    retention(rig, tenant, monkeypatch)
+    assert events_of(rig, tenant) == []
+    out = capsys.readouterr().out
+    assert "expired 2 interval(s) [(1, 5), (6, 10)] (10 events)" in out, out
+
+
+def test_a_hold_only_the_anchor_still_places_is_not_released_over_its_lost_entries(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    tenant = "t-anchor-only-release"
+    old_tasks(rig, tenant)
+    hold = place(rig, tenant, f"{tenant}-task-0")
+    export = tmp_path / "anchor"
+    export.mkdir()
+    lines = [json.dumps({"table": "hold_audit", **e}) for e in hold_log(rig.store, tenant)]
+    (export / "checkpoints.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for table in ("hold_audit", "legal_holds"):  # the log's tail cut with the hold's row
+        mutate(rig.store, f"ALTER TABLE {table} DELETE WHERE tenant_id = '{tenant}'")
+    argv = ("hold", "release", "--tenant", tenant, "--hold-id", hold.hold_id, "--reason", "settled", "--actor", "legal")
+    capsys.readouterr()
+    assert cli(rig, monkeypatch, *argv, export_dir=export) == 2
+    assert "binds only through the anchor file" in capsys.readouterr().err
+    assert hold_log(rig.store, tenant) == []  # nothing logged over the lost entries
