@@ -19,8 +19,9 @@ from ._metrics import CONTENT_TYPE
 
 if TYPE_CHECKING:
     from ._pipeline import AuditPipeline
+    from ._store._client import Store
 
-__all__ = ["MetricsServer", "health_router", "start_metrics_server"]
+__all__ = ["MetricsServer", "health_router", "start_metrics_server", "store_health_router"]
 
 
 def health_router(pipeline: AuditPipeline) -> APIRouter:
@@ -41,6 +42,27 @@ def health_router(pipeline: AuditPipeline) -> APIRouter:
     @router.get("/metrics")
     def metrics() -> Response:
         return Response(pipeline.metrics.exposition(), media_type=CONTENT_TYPE)
+
+    return router
+
+
+def store_health_router(store: Store) -> APIRouter:
+    """/healthz and /readyz of a service that hosts no pipeline (``serve --ui-only``, or ``serve``
+    without an ingest token): live while it answers, ready while the store answers ``SELECT 1``."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    def healthz() -> JSONResponse:
+        return JSONResponse({"live": True})
+
+    @router.get("/readyz")
+    def readyz() -> JSONResponse:
+        try:
+            store.query("SELECT 1")
+        except Exception as exc:  # noqa: BLE001 - any failure is "not ready"; the class alone is named
+            reasons = [f"store not reachable: {type(exc).__name__}"]
+            return JSONResponse({"ready": False, "reasons": reasons}, status_code=503)
+        return JSONResponse({"ready": True, "reasons": []})
 
     return router
 

@@ -113,6 +113,14 @@ def build_service(store: Any, settings: Any, pipeline: Any = None, service_token
     return app
 
 
+def mount_health(app: Any, store: Any, pipeline: Any = None) -> None:
+    """The probes of docs/deploy.md: /healthz, /readyz and /metrics of the pipeline this service
+    hosts, or, with none (``--ui-only``, or no ingest token), /healthz and /readyz of the store."""
+    from .._health import health_router, store_health_router
+
+    app.include_router(health_router(pipeline) if pipeline is not None else store_health_router(store))
+
+
 def guard_loopback_hosts(app: Any) -> None:
     """On a loopback bind, answer only requests addressed to a loopback host (see audit_ui._hosts:
     DNS rebinding would otherwise let a web page in the operator's browser read the service)."""
@@ -195,6 +203,7 @@ def run(args: argparse.Namespace) -> int:
                     else "off (set AUDIT_INGEST_TOKEN to accept remote hooks and OTLP)"
                 )
             )
+        mount_health(app, store, pipeline)
         if open_access:
             print(BANNER.format(url=url))
         print(serving_line(url, dsn))
