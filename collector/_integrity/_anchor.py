@@ -30,6 +30,7 @@ from .errors import IntegrityError
 if TYPE_CHECKING:
     from .._store._client import Store
 
+_NUMBERS = ("seq", "from_seq", "to_seq", "created_ns")
 _COLUMNS = {"checkpoints": CHECKPOINT_COLUMNS, "tombstones": TOMBSTONE_COLUMNS, "hold_audit": HOLD_LOG_COLUMNS}
 
 
@@ -120,7 +121,11 @@ def _record(line: bytes) -> dict[str, Any] | None:
     if not isinstance(record, dict) or not isinstance(record.get("tenant_id"), str):
         return None
     columns = _COLUMNS.get(str(record.get("table")))
-    return record if columns is not None and all(c in record for c in columns) else None
+    if columns is None or not all(c in record for c in columns):
+        return None
+    # Numbers the readers order and compare by: a line whose are not is no record (and must not crash them).
+    numbers = [record[c] for c in _NUMBERS if c in columns]
+    return record if all(type(n) is int and n >= 0 for n in numbers) else None
 
 
 def anchor_tenants(anchor: Anchor) -> set[str]:

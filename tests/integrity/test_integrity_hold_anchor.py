@@ -284,3 +284,18 @@ def test_verify_with_a_missing_anchor_is_a_clean_error(
     assert main(["--dsn", rig.store.dsn, "verify", "--anchor", str(missing)]) == 2
     err = capsys.readouterr().err
     assert "no anchor file at" in err and "Traceback" not in err
+
+
+def test_an_anchor_line_with_a_number_that_is_not_one_is_a_break_not_a_crash(rig: Rig, tmp_path: Path) -> None:
+    tenant = "t-hold-bad-seq"
+    _, hold_id = held_tenant(rig, tenant)
+
+    def bad_seq(lines: list[bytes]) -> list[bytes]:
+        at = next(i for i, line in enumerate(lines) if hold_id.encode() in line)
+        record = json.loads(lines[at])
+        record["seq"] = "one"
+        return [*lines[:at], json.dumps(record).encode() + b"\n", *lines[at + 1 :]]
+
+    copy = anchor_copy(rig, tmp_path / "anchor", bad_seq)
+    found = [f.describe() for f in verify_store(rig.store, pinned(rig), tenant=tenant, anchor=str(copy)).breaks]
+    assert any(f.startswith("CHECKPOINT") and "is not a record" in f for f in found), found
