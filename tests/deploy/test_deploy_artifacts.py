@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,10 @@ import pytest
 import yaml
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+sys.path.insert(0, str(DEPLOY.parent / "scripts"))
+
+from gen_config_docs import env_name, settings_classes  # noqa: E402
+
 K8S_VERSION = "1.30.0"
 SIDECAR_CMD = ["autogen-audit", "serve", "--ingest-only", "--host", "127.0.0.1", "--port", "8700"]
 
@@ -98,6 +103,28 @@ def test_k8s_pod_shape_secrets_probes_limits() -> None:
         if doc["kind"] in ("Deployment", "StatefulSet"):
             for container in _containers(doc):
                 assert container["resources"]["limits"].keys() >= {"cpu", "memory"}, name
+
+
+def test_every_setting_the_artefacts_set_is_one_the_code_reads() -> None:
+    # pydantic-settings ignores a variable it does not know: a misspelt or foreign name (the
+    # sidecar once got OTEL_EXPORTER_OTLP_ENDPOINT) silently leaves the feature off.
+    known = {env_name(cls, field) for cls in settings_classes() for field in cls.model_fields}
+    containers: list[tuple[str, str, list[str]]] = []
+    for name, service in compose()["services"].items():
+        containers.append((f"compose {name}", str(service.get("image", "")), list(service.get("environment", {}))))
+    for name, doc in k8s_docs():
+        if doc["kind"] in ("Deployment", "StatefulSet"):
+            for c in _containers(doc):
+                containers.append((f"{name} {c['name']}", c["image"], [e["name"] for e in c.get("env", [])]))
+    ours = [(where, names) for where, image, names in containers if image.startswith("autogen-audit:")]
+    assert len(ours) == 4  # compose sidecar and ui, the k8s sidecar and ui
+    unknown = [
+        f"{where}: {var}"
+        for where, image, names in containers
+        for var in names
+        if var not in known and (image.startswith("autogen-audit:") or var.startswith(("AUDIT_", "REDACTION_")))
+    ]
+    assert unknown == []
 
 
 def test_kustomization_lists_every_manifest_but_the_secret_example() -> None:
