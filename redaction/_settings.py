@@ -29,7 +29,7 @@ class RedactionSettings(BaseSettings):
         default=0.5,
         ge=0.0,
         le=1.0,
-        description="Kept for compatibility; the policy's score_threshold takes precedence.",
+        description="Kept for compatibility and not used: the policy file's score_threshold (and thresholds) decide.",
     )
     cache_size: int = Field(
         default=50_000,
