@@ -20,6 +20,10 @@ IMPLICIT_VERSION = 1
 # in nanoseconds. A loss on one stays below it, since the store may hold a row it knows nothing of.
 _IMPLICIT_CEILING = 1 << 32
 _RECENT_CLOSED = 10_000
+# Tasks that never end in the stream (OTLP traces, metadata-attributed runs whose app never said
+# they ended) would otherwise stay open here for the life of a sidecar: the oldest are let go.
+# One that comes back is taken up again from the store (see ``_recall``).
+_OPEN_MAX = 100_000
 
 
 @dataclass(slots=True)
@@ -35,11 +39,14 @@ class _State:
 class TaskTracker:
     """Turns the event stream of the pipeline worker into versions of ``tasks`` rows."""
 
-    def __init__(self, abnormal_patterns: Iterable[str], lookup: TaskLookup | None = None) -> None:
+    def __init__(
+        self, abnormal_patterns: Iterable[str], lookup: TaskLookup | None = None, open_max: int = _OPEN_MAX
+    ) -> None:
         self._abnormal = re.compile("|".join(re.escape(p) for p in abnormal_patterns) or "(?!)", re.IGNORECASE)
         self._open: dict[tuple[str, str], _State] = {}
         self._closed: OrderedDict[tuple[str, str], TaskRecord] = OrderedDict()
         self._lookup = lookup
+        self._open_max = open_max
 
     def classify(self, stop_reason: str | None) -> str:
         if not stop_reason:
@@ -70,7 +77,7 @@ class TaskTracker:
         found = self._lookup(unknown) if unknown and self._lookup is not None else None
         for key, row in (found or {}).items():
             if row.finished_ns is None:
-                self._open[key] = _State(row, anchored=row.version >= _IMPLICIT_CEILING)
+                self._opened(key, _State(row, anchored=row.version >= _IMPLICIT_CEILING))
             else:
                 self._remember_closed(key, row)
 
@@ -79,7 +86,7 @@ class TaskTracker:
         kind = rec.kind
         if kind == EventKind.TASK_START:
             row = self._blank(rec, version=rec.ts_ns)
-            self._open[key] = _State(row, anchored=True)
+            self._opened(key, _State(row, anchored=True))
             return row
         if kind == EventKind.LOSS:
             lost = int(payload.get("lost", 0)) if isinstance(payload, dict) else 0
@@ -88,7 +95,7 @@ class TaskTracker:
             return self._close(key, rec, payload)
         state = self._open.get(key)
         if state is None and key not in self._closed:
-            state = self._open[key] = _State(self._blank(rec, version=IMPLICIT_VERSION), anchored=False)
+            state = self._opened(key, _State(self._blank(rec, version=IMPLICIT_VERSION), anchored=False))
             self._count(state, rec)
             return state.row
         if state is not None:
@@ -168,6 +175,13 @@ class TaskTracker:
         else:
             self._remember_closed(key, row)
         return row
+
+    def _opened(self, key: tuple[str, str], state: _State) -> _State:
+        self._open.pop(key, None)  # a restart of the key moves it to the newest end
+        self._open[key] = state
+        while len(self._open) > self._open_max:
+            del self._open[next(iter(self._open))]
+        return state
 
     def _remember_closed(self, key: tuple[str, str], row: TaskRecord) -> None:
         self._closed[key] = row
