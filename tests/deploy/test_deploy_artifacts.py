@@ -85,7 +85,7 @@ def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_k8s_pod_shape_secrets_probes_limits() -> None:
     docs = dict(k8s_docs())
-    app = docs["app-with-sidecar.yaml:Deployment/agent-app"]
+    app = docs["app-with-sidecar.yaml:StatefulSet/agent-app"]
     by_name = {c["name"]: c for c in _containers(app)}
     sidecar = by_name["audit-sidecar"]
     assert sidecar["command"] == SIDECAR_CMD
@@ -106,6 +106,39 @@ def test_k8s_pod_shape_secrets_probes_limits() -> None:
         if doc["kind"] in ("Deployment", "StatefulSet"):
             for container in _containers(doc):
                 assert container["resources"]["limits"].keys() >= {"cpu", "memory"}, name
+
+
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob")
+
+
+def writes_chains(command: list[str], env: dict[str, str]) -> bool:
+    """Whether a container hosts a pipeline, and so hash-chains the tenants it stores."""
+    serves = command[:2] == ["autogen-audit", "serve"] and "--ui-only" not in command
+    return serves and env.get("AUDIT_INTEGRITY_ENABLED", "true").lower() not in ("false", "0", "no", "off")
+
+
+def test_each_tenant_chain_has_one_writer() -> None:
+    # docs/integrity.md, "One writer": a pod running a chaining sidecar must be the only one of its
+    # workload, and stay so through rollouts: a StatefulSet of one replica (at most one pod).
+    writers = []
+    for name, doc in k8s_docs():
+        if doc["kind"] not in WORKLOADS:
+            continue
+        pod = doc["spec"]["jobTemplate"]["spec"] if doc["kind"] == "CronJob" else doc["spec"]
+        for c in pod["template"]["spec"]["containers"]:
+            env = {e["name"]: str(e.get("value", "")) for e in c.get("env", [])}
+            if writes_chains(c.get("command", []), env):
+                writers.append(name)
+                assert doc["kind"] == "StatefulSet", f"{name}: a chain writer must run in a StatefulSet"
+                assert doc["spec"].get("replicas", 1) == 1, f"{name}: one chain writer per tenant"
+    assert writers == ["app-with-sidecar.yaml:StatefulSet/agent-app"]
+    services = compose()["services"]
+    compose_writers = [
+        n for n, s in services.items() if writes_chains(s.get("command", []), dict(s.get("environment", {})))
+    ]
+    assert compose_writers == ["sidecar"]
+    assert services["sidecar"].get("deploy", {}).get("replicas", 1) == 1
+    assert "scale" not in services["sidecar"]
 
 
 def test_every_setting_the_artefacts_set_is_one_the_code_reads() -> None:
