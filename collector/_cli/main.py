@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from ..errors import AuditError
+
+# What a shell reports for a process that SIGPIPE ended: 128 + signal 13.
+EXIT_BROKEN_PIPE = 128 + 13
 
 # name -> module under collector._cli
 SUBCOMMANDS: dict[str, str] = {
@@ -49,12 +53,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(f"collector._cli.{SUBCOMMANDS[args.command]}")
     try:
         code: int = module.run(args)
+        sys.stdout.flush()  # a reader that went away shows up here, not in the interpreter's last flush
+    except BrokenPipeError:
+        return _reader_went_away()
     except AuditError as exc:
         print(f"autogen-audit {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     return code
+
+
+def _reader_went_away() -> int:
+    """Whoever read our output closed it (``autogen-audit tasks | head -1``): stop quietly, with the
+    status of a process that SIGPIPE ended. Standard output now points at /dev/null, so the flush of
+    what is still buffered, when the interpreter exits, does not raise a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a file descriptor (replaced in-process, e.g. by a test): nothing to redirect
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":
