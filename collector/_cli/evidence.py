@@ -25,8 +25,8 @@ def run(args: argparse.Namespace) -> int:
     from .._integrity import _offline
 
     if args.action == "verify":
-        argv = [args.bundle] + [item for key in args.pubkey for item in ("--pubkey", key)]
-        return _offline.main(argv)
+        argv = [item for key in args.pubkey for item in ("--pubkey", key)] + ["--", args.bundle]
+        return _offline.main(argv, prog="autogen-audit evidence")
     from .._integrity._cliutil import parse_when
     from .._integrity._evidence import export_bundle
     from .._store._client import Store

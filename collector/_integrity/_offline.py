@@ -383,38 +383,133 @@ def verify_hold_log(entries: Iterable[Mapping[str, Any]], keys: Mapping[str, Any
 
 
 # -- offline bundle verification ---------------------------------------------------------------
+class BundleError(Exception):
+    """The bundle or a key file cannot be used at all, so nothing was verified (exit 2).
+
+    Messages name paths and reasons only, never file contents."""
+
+
+class _Damaged(Exception):
+    """A bundle file no longer parses: it changed after export, so the bundle is not intact."""
+
+
 def _jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = []
+    for number, line in enumerate(_read(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            raise _Damaged(f"bundle file {path.name} line {number} is not a JSON record")
+        records.append(record)
+    return records
+
+
+def _read(path: Path) -> str:
+    try:
+        return _bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Damaged(f"bundle file {path.name} is not UTF-8 text") from None
+
+
+def _bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from exc
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(_read(path)) if path.exists() else {}
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise _Damaged(f"bundle file {path.name} is not a JSON object")
+    return value
+
+
+def _manifest(bundle: Path) -> dict[str, Any]:
+    if not bundle.exists():
+        raise BundleError(f"no bundle directory at {bundle}")
+    if not bundle.is_dir():
+        raise BundleError(f"{bundle} is not a directory: give the bundle directory")
+    if not (bundle / "manifest.json").is_file():
+        raise BundleError(f"{bundle} is not an evidence bundle: it has no manifest.json")
+    manifest = _json_object(bundle / "manifest.json")
+    if not isinstance(manifest.get("files"), dict):
+        raise _Damaged("manifest.json lists no files")
+    return manifest
 
 
 def verify_bundle(bundle: Path, pinned: Sequence[str] = ()) -> list[Finding]:
-    """Verify an evidence bundle directory written by ``autogen-audit evidence``."""
-    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    """Verify an evidence bundle directory written by ``autogen-audit evidence``.
+
+    Raises BundleError when there is no bundle to verify; a bundle whose files no longer parse is
+    reported as broken."""
     findings: list[Finding] = []
-    for name, digest in manifest["files"].items():
-        if hashlib.sha256((bundle / name).read_bytes()).hexdigest() != digest:
-            findings.append(Finding("altered", manifest["tenant_id"], 0, f"bundle file {name} changed after export"))
-    texts = pinned or json.loads((bundle / "public_keys.json").read_text(encoding="utf-8")).values()
-    keys = {key_id_of(k): k for k in (public_key_from_text(t) for t in texts)}
-    events = sorted(_jsonl(bundle / "events.jsonl"), key=lambda r: (int(r["chain_seq"]), r["event_id"]))
-    walker = Walker(
-        manifest["tenant_id"], _jsonl(bundle / "checkpoints.jsonl"), _jsonl(bundle / "tombstones.jsonl"), keys,
-        start=int(manifest["from_seq"]), prev=manifest["anchor_hash"], stop=int(manifest["to_seq"]),
-    )  # fmt: skip
-    for row in events:
-        walker.feed(row)
-    return findings + walker.finish()
+    tenant = ""
+    try:
+        manifest = _manifest(bundle)
+        tenant = str(manifest.get("tenant_id", ""))
+        for name, digest in manifest["files"].items():
+            path = bundle / str(name)
+            if not path.is_file():
+                findings.append(Finding("missing", tenant, 0, f"bundle file {name} is missing"))
+            elif hashlib.sha256(_bytes(path)).hexdigest() != digest:
+                findings.append(Finding("altered", tenant, 0, f"bundle file {name} changed after export"))
+        texts = pinned or _json_object(bundle / "public_keys.json").values()
+        keys = {key_id_of(k): k for k in (public_key_from_text(t) for t in texts)}
+        events = sorted(_jsonl(bundle / "events.jsonl"), key=lambda r: (int(r["chain_seq"]), r["event_id"]))
+        walker = Walker(
+            manifest["tenant_id"], _jsonl(bundle / "checkpoints.jsonl"), _jsonl(bundle / "tombstones.jsonl"), keys,
+            start=int(manifest["from_seq"]), prev=manifest["anchor_hash"], stop=int(manifest["to_seq"]),
+        )  # fmt: skip
+        for row in events:
+            walker.feed(row)
+        return findings + walker.finish()
+    except _Damaged as exc:
+        return [*findings, Finding("altered", tenant, 0, f"{exc}: the bundle cannot be checked")]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # A field missing or of the wrong type. The message would quote the value: name the class only.
+        detail = f"a bundle record lacks a field or holds a wrong value ({type(exc).__name__})"
+        return [*findings, Finding("altered", tenant, 0, f"{detail}: the bundle cannot be checked")]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args:
-        print("usage: python verify_bundle.py BUNDLE_DIR [--pubkey PEM_FILE ...]", file=sys.stderr)
+def read_public_key(path: str) -> str:
+    """The text of a trusted public key file (PEM or raw base64 Ed25519), checked; BundleError if unusable."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise BundleError(f"cannot read public key {path}: {exc.strerror or type(exc).__name__}") from exc
+    try:
+        text = data.decode("utf-8")
+        public_key_from_text(text)
+    except (ValueError, TypeError):
+        # Never echo the file: it may be a private key given by mistake.
+        raise BundleError(f"{path} is not an Ed25519 public key (PEM or base64)") from None
+    return text
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "verify_bundle.py") -> int:
+    """Exit 0: intact; 1: broken; 2: nothing to verify (a missing bundle or an unusable key file)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog, description="Verify an autogen-audit evidence bundle offline.")
+    parser.add_argument("bundle", help="the bundle directory")
+    parser.add_argument("--pubkey", action="append", default=[], help="trusted public key PEM file (repeatable)")
+    args = parser.parse_args(argv)
+    try:
+        pinned = [read_public_key(path) for path in args.pubkey]
+        findings = verify_bundle(Path(args.bundle), pinned)
+    except BundleError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
-    pinned = [Path(args[i + 1]).read_text() for i, a in enumerate(args) if a == "--pubkey"]
-    findings = verify_bundle(Path(args[0]), pinned)
     for f in findings:
         print(f.describe())
     broken = [f for f in findings if f.breaks]
