@@ -243,3 +243,105 @@ def test_ner_model_pin_matches_the_extra() -> None:
     name, version = extra.split("==")
     assert re.search(rf"^{re.escape(name)}=={re.escape(version)} \\$", pinned, re.M), (extra, pinned)
     assert "--hash=sha256:" in pinned
+
+
+def docs_compose_env_files() -> dict[str, set[str]]:
+    """The variables docs/deploy.md puts in each deploy/secrets/*.env file (the printf lines)."""
+    text = (DEPLOY.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
+    block = text.split("## 2. Docker Compose", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    files: dict[str, set[str]] = {}
+    for line in block.splitlines():
+        match = re.search(r"printf '([^']*)'.*>\s*(\S+\.env)$", line.strip())
+        if match:
+            files.setdefault(match.group(2), set()).update(re.findall(r"(?:^|\\n)([A-Z][A-Z0-9_]*)=", match.group(1)))
+    return files
+
+
+def _under(path: str, mounts: dict[str, bool], *, writable: bool) -> bool:
+    return any((path == m or path.startswith(m.rstrip("/") + "/")) and (ok or not writable) for m, ok in mounts.items())
+
+
+def our_containers() -> list[tuple[str, dict[str, str], dict[str, bool], bool, dict[str, Any]]]:
+    """(where, env, mounts -> writable, root read-only, extra) of every container of the autogen-audit image."""
+    found = []
+    services = compose()
+    for name, service in services["services"].items():
+        if not str(service.get("image", "")).startswith("autogen-audit:"):
+            continue
+        mounts = {t: True for t in service.get("tmpfs", [])}
+        for volume in service.get("volumes", []):
+            source, target, *mode = volume.split(":")
+            named = not source.startswith((".", "/"))
+            assert not named or source in services.get("volumes", {}), f"compose {name}: undeclared volume {source}"
+            mounts[target] = named and mode != ["ro"]
+        env = {k: str(v) for k, v in service.get("environment", {}).items()}
+        env_file = Path(str(service.get("env_file", ""))).name
+        extra = {
+            "env_file_vars": docs_compose_env_files().get(env_file, set()),
+            "durable": set(mounts) - set(service.get("tmpfs", [])),
+            "command": service["command"],
+        }
+        found.append((f"compose {name}", env, mounts, bool(service.get("read_only")), extra))
+    for where, doc in k8s_docs():
+        if doc["kind"] not in WORKLOADS:
+            continue
+        pod = doc["spec"]["template"]["spec"]
+        claims = {t["metadata"]["name"] for t in doc["spec"].get("volumeClaimTemplates", [])}
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for c in pod["containers"]:
+            if not c["image"].startswith("autogen-audit:"):
+                continue
+            mounts, durable, secret_files = {}, set(), {}
+            for m in c.get("volumeMounts", []):
+                volume = volumes.get(m["name"], {})
+                persistent = m["name"] in claims or "persistentVolumeClaim" in volume
+                mounts[m["mountPath"]] = not m.get("readOnly") and (persistent or "emptyDir" in volume)
+                if persistent:
+                    durable.add(m["mountPath"])
+                if "secret" in volume:
+                    for item in volume["secret"].get("items", []):
+                        secret_files[f"{m['mountPath']}/{item['path']}"] = (volume["secret"]["secretName"], item["key"])
+            env = {e["name"]: str(e.get("value", "")) for e in c.get("env", [])}
+            read_only = bool(c.get("securityContext", {}).get("readOnlyRootFilesystem"))
+            extra = {"env_file_vars": set(), "durable": durable, "secret_files": secret_files, "command": c["command"]}
+            found.append((f"{where} {c['name']}", env, mounts, read_only, extra))
+    return found
+
+
+def test_every_path_the_services_write_is_a_mounted_writable_volume() -> None:
+    # The image's root filesystem is read-only for uid 10001 (and read-only outright in both
+    # topologies): a path setting left to its default lands in the image's working directory
+    # (./audit-spool, ./.autogen-audit), and the sidecar cannot start.
+    fields = {env_name(cls, f) for cls in settings_classes() for f in cls.model_fields}
+    written = {f for f in fields if f.endswith("_DIR")}
+    read = {f for f in fields if f.endswith(("_FILE", "_PATH"))}
+    assert {"AUDIT_SPOOL_DIR", "AUDIT_KEY_DIR", "AUDIT_CHECKPOINT_EXPORT_DIR"} <= written
+    assert {"AUDIT_SIGNING_KEY_FILE", "REDACTION_POLICY_PATH"} <= read
+    image_env = dict(pair.split("=", 1) for what, rest in dockerfile() if what == "ENV" for pair in shlex.split(rest))
+    secrets = {
+        d["metadata"]["name"]: set(d["stringData"])
+        for d in yaml.safe_load_all((DEPLOY / "k8s" / "secrets.example.yaml").read_text(encoding="utf-8"))
+    }
+    containers = our_containers()
+    assert len(containers) == 4  # compose sidecar and ui, the k8s sidecar and ui
+    for where, env, mounts, read_only, extra in containers:
+        assert read_only, f"{where}: the root filesystem should be read-only"
+        assert _under("/tmp", mounts, writable=True), f"{where}: /tmp is not writable"  # noqa: S108
+        for var in ("HOME", "XDG_CACHE_HOME"):
+            assert _under(image_env[var], mounts, writable=True), f"{where}: the image's {var} is not writable"
+        for var, value in env.items():
+            if var in written:
+                assert _under(value, mounts, writable=True), f"{where}: {var}={value} is not a writable volume"
+            if var in read:
+                assert _under(value, mounts, writable=False), f"{where}: {var}={value} is not mounted"
+        if "AUDIT_SIGNING_KEY_FILE" in env and "secret_files" in extra:
+            secret, key = extra["secret_files"][env["AUDIT_SIGNING_KEY_FILE"]]  # a file of a Secret volume
+            assert key in secrets[secret], f"{where}: Secret {secret} has no {key}"
+        if "--ui-only" not in extra["command"]:
+            # A pipeline with a server store: the spool must be set, and durable (not a tmpfs/emptyDir).
+            assert "AUDIT_SPOOL_DIR" in env, f"{where}: the spool would default to ./audit-spool"
+            assert _under(env["AUDIT_SPOOL_DIR"], dict.fromkeys(extra["durable"], True), writable=True), where
+            keys = {"AUDIT_SIGNING_KEY_FILE", "AUDIT_SIGNING_KEY"} & (env.keys() | extra["env_file_vars"])
+            assert keys or "AUDIT_KEY_DIR" in env, (
+                f"{where}: no signing key, one would be generated in ./.autogen-audit"
+            )
