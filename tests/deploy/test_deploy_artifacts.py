@@ -15,6 +15,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from audit_ui import UISettings
+
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 sys.path.insert(0, str(DEPLOY.parent / "scripts"))
 
@@ -345,3 +347,25 @@ def test_every_path_the_services_write_is_a_mounted_writable_volume() -> None:
             assert keys or "AUDIT_KEY_DIR" in env, (
                 f"{where}: no signing key, one would be generated in ./.autogen-audit"
             )
+
+
+def test_ui_replicas_share_the_session_key_from_a_secret() -> None:
+    # Unset, AUDIT_UI_SECRET is a random key per process for a server store: behind a Service with
+    # two replicas every other request would end the session.
+    assert "secret" in UISettings.model_fields and env_name(UISettings, "secret") == "AUDIT_UI_SECRET"
+    secrets = {
+        d["metadata"]["name"]: set(d["stringData"])
+        for d in yaml.safe_load_all((DEPLOY / "k8s" / "secrets.example.yaml").read_text(encoding="utf-8"))
+    }
+    uis = [(where, extra) for where, _, _, _, extra in our_containers() if "--ui-only" in extra["command"]]
+    assert len(uis) == 2
+    for where, extra in uis:
+        if where.startswith("compose"):
+            assert "AUDIT_UI_SECRET" in extra["env_file_vars"], f"{where}: docs/deploy.md's ui.env lacks it"
+    for name, doc in k8s_docs():
+        for c in _containers(doc) if doc["kind"] in WORKLOADS else []:
+            if "--ui-only" in c.get("command", []):
+                ref = {e["name"]: e for e in c["env"]}["AUDIT_UI_SECRET"]["valueFrom"]["secretKeyRef"]
+                assert ref["key"] in secrets[ref["name"]], name
+                kubectl = (DEPLOY.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
+                assert f"--from-literal={ref['key']}=" in kubectl
