@@ -11,10 +11,21 @@ from typing import Any
 
 
 def _cell(value: Any) -> Any:
+    """A value as printed, the same whichever way the command reached the store.
+
+    The store itself returns Python values; a running `serve` (see ``_access.py``) returns them as
+    JSON, converted by ``audit_ui._state.jsonable``. Both print alike: a datetime as ISO 8601 with
+    its UTC offset (a naive one is UTC, as ClickHouse returns ``DateTime64(6, 'UTC')`` columns), bytes
+    as hex, a tuple as a list, map keys as strings, at any depth.
+    """
     if isinstance(value, dt.datetime):
-        return value.isoformat()
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
     if isinstance(value, bytes):
         return value.hex()
+    if isinstance(value, dict):
+        return {str(k): _cell(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cell(v) for v in value]
     return value
 
 
