@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 
+from .._metrics import CONTENT_TYPE
 from .._pipeline import AuditPipeline
 from .._settings import AuditSettings
 from .._store._client import Store
+from ._auth import BearerAuth
 from ._ingest import ingest_router
 from ._priority import lower_priority
 from ._settings import SidecarSettings
@@ -24,7 +26,10 @@ def create_sidecar_app(
     *,
     own_pipeline: bool = True,
 ) -> FastAPI:
-    """Ingest routes + ``GET /healthz`` (counters only) and ``GET /readyz``.
+    """Ingest routes + ``GET /healthz`` (counters only), ``GET /readyz`` and ``GET /metrics``.
+
+    ``/metrics`` is the pipeline's Prometheus text (states, sizes and counts, never a tenant or any
+    captured value) behind the ingest routes' bearer token; only the probes answer without it.
 
     With ``own_pipeline`` the pipeline is flushed and stopped when the app shuts down; otherwise
     whoever built it (``autogen-audit serve``) stops it.
@@ -57,6 +62,10 @@ def create_sidecar_app(
         ready = pipeline.stats().queued < settings.queue_max_events
         return Response(content=b'{"ready":%s}' % (b"true" if ready else b"false"), status_code=200 if ready else 503,
                         media_type="application/json")  # fmt: skip
+
+    @app.get("/metrics", dependencies=[Depends(BearerAuth(settings.ingest_token.get_secret_value()))])
+    def metrics() -> Response:
+        return Response(pipeline.metrics.exposition(), media_type=CONTENT_TYPE)
 
     return app
 

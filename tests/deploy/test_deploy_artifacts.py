@@ -172,14 +172,66 @@ def test_kustomization_lists_every_manifest_but_the_secret_example() -> None:
     assert set(kustomization["resources"]) == manifests
 
 
-def test_otel_config_is_one_file_in_both_topologies() -> None:
-    config = yaml.safe_load((DEPLOY / "otel-collector" / "config.yaml").read_text(encoding="utf-8"))
-    (configmap,) = [d for n, d in k8s_docs() if n.startswith("otel-collector.yaml:ConfigMap")]
-    assert yaml.safe_load(configmap["data"]["config.yaml"]) == config
+def otel_config(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((DEPLOY / "otel-collector" / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+@pytest.mark.parametrize(
+    ("filename", "configmap_name"), [("config.yaml", "otel-collector"), ("agent.yaml", "otel-agent")]
+)
+def test_otel_config_is_one_file_in_both_topologies(filename: str, configmap_name: str) -> None:
+    config = otel_config(filename)
+    (configmap,) = [d for n, d in k8s_docs() if n == f"otel-collector.yaml:ConfigMap/{configmap_name}"]
+    assert yaml.safe_load(configmap["data"][filename]) == config
     for name, pipeline in config["service"]["pipelines"].items():
         for part in ("receivers", "processors", "exporters"):
             for component in pipeline.get(part, []):
                 assert component in config[part], f"{name} uses undefined {part[:-1]} {component}"
+    # Both topologies mount it where the command reads it.
+    services = {
+        n: s for n, s in compose()["services"].items() if f"--config=/etc/otelcol/{filename}" in s.get("command", [])
+    }
+    assert [v.split(":")[:2] for s in services.values() for v in s["volumes"]] == [
+        [f"./otel-collector/{filename}", f"/etc/otelcol/{filename}"]
+    ]
+    pods = [
+        (c, d["spec"]["template"]["spec"])
+        for _, d in k8s_docs()
+        if d["kind"] in WORKLOADS
+        for c in _containers(d)
+        if f"--config=/etc/otelcol/{filename}" in c.get("args", [])
+    ]
+    assert len(pods) == 1
+    container, pod = pods[0]
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == "/etc/otelcol"]
+    assert {"name": mount["name"], "configMap": {"name": configmap_name}} in pod["volumes"]
+
+
+def test_the_sidecars_metrics_reach_the_collector() -> None:
+    # The sidecar binds 127.0.0.1, so only something in its pod (its network namespace in compose)
+    # can scrape its /metrics: the metrics agent, with the ingest token the route requires.
+    agent = otel_config("agent.yaml")
+    (scrape,) = agent["receivers"]["prometheus"]["config"]["scrape_configs"]
+    host, port = SIDECAR_CMD[SIDECAR_CMD.index("--host") + 1], SIDECAR_CMD[SIDECAR_CMD.index("--port") + 1]
+    assert scrape["static_configs"] == [{"targets": [f"{host}:{port}"]}]
+    assert scrape["metrics_path"] == "/metrics"
+    assert scrape["authorization"] == {"type": "Bearer", "credentials": "${env:AUDIT_INGEST_TOKEN}"}
+    assert agent["exporters"]["otlphttp"]["endpoint"] == "http://otel-collector:4318"
+    central = otel_config("config.yaml")
+    assert central["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(":4318")
+    assert "otlp" in central["service"]["pipelines"]["metrics"]["receivers"]
+    assert "prometheus" in central["service"]["pipelines"]["metrics"]["exporters"]
+    services = compose()["services"]
+    (name,) = [n for n, s in services.items() if "--config=/etc/otelcol/agent.yaml" in s.get("command", [])]
+    assert services[name]["network_mode"] == "service:sidecar"
+    env_file = Path(services[name]["env_file"]).name
+    assert docs_compose_env_files()[env_file] == {"AUDIT_INGEST_TOKEN"}  # nothing else of the sidecar's
+    (app,) = [d for n, d in k8s_docs() if n == "app-with-sidecar.yaml:StatefulSet/agent-app"]
+    by_name = {c["name"]: c for c in _containers(app)}
+    token = {e["name"]: e for e in by_name["metrics-agent"]["env"]}["AUDIT_INGEST_TOKEN"]
+    sidecar_token = {e["name"]: e for e in by_name["audit-sidecar"]["env"]}["AUDIT_INGEST_TOKEN"]
+    assert token == sidecar_token and "secretKeyRef" in token["valueFrom"]
 
 
 def test_grafana_provisioning_is_consistent() -> None:
