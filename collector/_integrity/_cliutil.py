@@ -18,7 +18,10 @@ def parse_when(text: str, now: dt.datetime | None = None) -> int:
     now = now or dt.datetime.now(dt.UTC)
     match = _RELATIVE.match(text.strip())
     if match:
-        moment = now - dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+        try:
+            moment = now - dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+        except OverflowError:
+            raise IntegrityError(f"cannot read time {text!r}: that age reaches back before the year 1") from None
     else:
         try:
             moment = dt.datetime.fromisoformat(text.strip())

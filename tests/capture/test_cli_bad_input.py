@@ -1,0 +1,37 @@
+"""Likely mistakes on the command line get one clear line on stderr and exit 2, never a traceback, and
+the message names the argument, never stored content or a secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector._cli.main import main
+
+
+@pytest.fixture(scope="module")
+def dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"chdb://{tmp_path_factory.mktemp('bad-input') / 'store'}"
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    """Run the CLI in this process; it must exit 2 with exactly one line on stderr and nothing on stdout."""
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, ""), (argv, code, out, err)
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    return err.rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verify", "--since", "99999999999d"],
+        ["evidence", "export", "--tenant", "t", "--since", "99999999999d", "--out", "unused"],
+        ["evidence", "export", "--tenant", "t", "--since", "1d", "--until", "9" * 30 + "s", "--out", "unused"],
+        ["retention", "apply", "--dry-run", "--now", "99999999999d"],
+    ],
+    ids=["verify", "export-since", "export-until", "retention-now"],
+)
+def test_an_age_too_large_for_a_date(dsn: str, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    err = one_line_error(capsys, ["--dsn", dsn, *argv])
+    assert err.endswith("that age reaches back before the year 1"), err
