@@ -64,7 +64,16 @@ class Store:
 
         dsn = normalize_dsn(dsn)
         if dsn.startswith("chdb://"):
-            Path(dsn[len("chdb://") :]).mkdir(parents=True, exist_ok=True)
+            directory = Path(dsn[len("chdb://") :])
+            if directory.exists() and not directory.is_dir():
+                raise StoreError(f"cannot open store {dsn}: {directory} is a file, not a store directory")
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file on the way, a read-only or missing parent, no permission
+                raise StoreError(
+                    f"cannot open store {dsn}: the directory {directory} cannot be created "
+                    f"({exc.strerror or type(exc).__name__})"
+                ) from exc
         try:
             client = clickhouse_connect.get_client(dsn=dsn)
         except Exception as exc:

@@ -3,6 +3,8 @@ the message names the argument, never stored content or a secret."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from collector._cli.main import main
@@ -35,3 +37,28 @@ def one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
 def test_an_age_too_large_for_a_date(dsn: str, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     err = one_line_error(capsys, ["--dsn", dsn, *argv])
     assert err.endswith("that age reaches back before the year 1"), err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["tasks"],
+        ["sql", "SELECT 1"],
+        ["verify"],
+        ["keys", "list"],
+        ["hold", "list"],
+        ["retention", "list"],
+        ["evidence", "export", "--tenant", "t", "--since", "1d", "--out", "unused"],
+        ["demo", "--tenants", "1", "--tasks-per-tenant", "1"],
+        ["serve", "--port", "0"],
+    ],
+    ids=lambda argv: argv[0] + ("-" + argv[1] if argv[0] in ("keys", "hold", "retention") else ""),
+)
+def test_a_store_path_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a store")
+    err = one_line_error(capsys, ["--dsn", f"chdb://{a_file}", *argv])
+    assert err.endswith(f"error: cannot open store chdb://{a_file}: {a_file} is a file, not a store directory"), err
+    assert a_file.read_text() == "not a store"
+    err = one_line_error(capsys, ["--dsn", f"chdb://{a_file}/store", *argv])
+    assert err.endswith(f"the directory {a_file}/store cannot be created (Not a directory)"), err
