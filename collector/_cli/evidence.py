@@ -29,12 +29,12 @@ def run(args: argparse.Namespace) -> int:
         return _offline.main(argv, prog="autogen-audit evidence")
     from .._integrity._cliutil import parse_when
     from .._integrity._evidence import export_bundle
+    from .._integrity.errors import IntegrityError
     from .._store._client import Store
     from ._access import resolve_dsn
 
     if not args.task and not args.since:
-        print("autogen-audit evidence export: give --task or --since", flush=True)
-        return 2
+        raise IntegrityError("export needs --task, or --since for a time range")
     store = Store.open(resolve_dsn(args.dsn))
     try:
         out = export_bundle(

@@ -17,6 +17,15 @@ if TYPE_CHECKING:
     from .._store._client import Store
 
 OFFLINE_SOURCE = Path(__file__).with_name("_offline.py")
+# Every file of a bundle but manifest.json, which lists their SHA-256.
+BUNDLE_FILES = (
+    "events.jsonl",
+    "checkpoints.jsonl",
+    "tombstones.jsonl",
+    "public_keys.json",
+    "verify_bundle.py",
+    "README.txt",
+)
 README = """Evidence bundle exported by autogen-audit ({scope}).
 
 Files: events.jsonl (redacted events of whole checkpoint intervals of tenant {tenant}, with their
@@ -41,6 +50,7 @@ def export_bundle(
     """Write a bundle for one task (correlation_id) or a time range of one tenant into ``out``."""
     if not tenant:
         raise IntegrityError("an evidence bundle covers one tenant: give --tenant")
+    _check_out(out)
     lo, hi, unchained = _scope(store, tenant, correlation_id, since_ns, until_ns)
     if hi == 0:
         raise IntegrityError("no chained events in that scope")
@@ -48,34 +58,43 @@ def export_bundle(
     start, prev, stop = sealed_window(cps, lo, hi)
     rows = list(chain_rows(store, tenant, start, stop))
     end = stop if stop is not None else max(int(r["chain_seq"]) for r in rows)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_jsonl(out / "events.jsonl", rows)
     in_window = [c for c in cps if start <= int(c["to_seq"]) <= end]
-    _write_jsonl(out / "checkpoints.jsonl", in_window)
     tombs = [t for t in load_tombstones(store, tenant) if start <= int(t["to_seq"]) <= end]
-    _write_jsonl(out / "tombstones.jsonl", tombs)
     _, keys = store.query("SELECT key_id, any(public_key) FROM signing_keys GROUP BY key_id ORDER BY key_id")
-    (out / "public_keys.json").write_text(json.dumps({str(k): str(v) for k, v in keys}, indent=2), encoding="utf-8")
-    (out / "verify_bundle.py").write_text(OFFLINE_SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
     scope = f"task {correlation_id}" if correlation_id else f"time range {since_ns}..{until_ns or 'now'} (ns)"
-    (out / "README.txt").write_text(README.format(scope=scope, tenant=tenant), encoding="utf-8")
-    files = [
-        "events.jsonl",
-        "checkpoints.jsonl",
-        "tombstones.jsonl",
-        "public_keys.json",
-        "verify_bundle.py",
-        "README.txt",
-    ]
-    manifest = {
-        "format": "autogen-audit-evidence/1", "tenant_id": tenant, "correlation_id": correlation_id,
-        "since_ns": since_ns, "until_ns": until_ns, "from_seq": start, "to_seq": end,
-        "anchor_hash": prev or GENESIS, "sealed": stop is not None, "unchained_rows_in_scope": unchained,
-        "created_ns": time.time_ns(),
-        "files": {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in files},
-    }  # fmt: skip
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _write_jsonl(out / "events.jsonl", rows)
+        _write_jsonl(out / "checkpoints.jsonl", in_window)
+        _write_jsonl(out / "tombstones.jsonl", tombs)
+        public = json.dumps({str(k): str(v) for k, v in keys}, indent=2)
+        (out / "public_keys.json").write_text(public, encoding="utf-8")
+        (out / "verify_bundle.py").write_text(OFFLINE_SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
+        (out / "README.txt").write_text(README.format(scope=scope, tenant=tenant), encoding="utf-8")
+        manifest = {
+            "format": "autogen-audit-evidence/1", "tenant_id": tenant, "correlation_id": correlation_id,
+            "since_ns": since_ns, "until_ns": until_ns, "from_seq": start, "to_seq": end,
+            "anchor_hash": prev or GENESIS, "sealed": stop is not None, "unchained_rows_in_scope": unchained,
+            "created_ns": time.time_ns(),
+            "files": {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in BUNDLE_FILES},
+        }  # fmt: skip
+        # Written last: a bundle cut short by a write error has no manifest, so it never verifies.
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    except OSError as exc:
+        raise IntegrityError(f"cannot write the bundle to {out}: {exc.strerror or type(exc).__name__}") from exc
     return out
+
+
+def _check_out(out: Path) -> None:
+    """Refuse a bundle directory that would overwrite anything: an earlier bundle may be the evidence
+    already handed over."""
+    if out.exists() and not out.is_dir():
+        raise IntegrityError(f"{out} is a file: give a new or empty directory for the bundle")
+    taken = [name for name in (*BUNDLE_FILES, "manifest.json") if (out / name).exists()]
+    if taken:
+        raise IntegrityError(
+            f"{out} already holds {taken[0]} (an earlier bundle?): give a new or empty directory; nothing was written"
+        )
 
 
 def _scope(store: Store, tenant: str, task: str, since_ns: int, until_ns: int) -> tuple[int, int, int]:

@@ -62,3 +62,24 @@ def test_a_store_path_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert a_file.read_text() == "not a store"
     err = one_line_error(capsys, ["--dsn", f"chdb://{a_file}/store", *argv])
     assert err.endswith(f"the directory {a_file}/store cannot be created (Not a directory)"), err
+
+
+def test_evidence_export_needs_a_scope_and_never_overwrites(
+    dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = ["--dsn", dsn, "evidence", "export", "--tenant", "t"]
+    out = tmp_path / "case-42"
+    err = one_line_error(capsys, [*export, "--out", str(out)])
+    assert err == "autogen-audit evidence: error: export needs --task, or --since for a time range"
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me")
+    err = one_line_error(capsys, [*export, "--since", "1d", "--out", str(a_file)])
+    assert err == f"autogen-audit evidence: error: {a_file} is a file: give a new or empty directory for the bundle"
+    out.mkdir()
+    (out / "manifest.json").write_text("the bundle handed over last week")
+    err = one_line_error(capsys, [*export, "--since", "1d", "--out", str(out)])
+    assert err.endswith(f"{out} already holds manifest.json (an earlier bundle?): give a new or empty directory; "
+                        "nothing was written")  # fmt: skip
+    assert a_file.read_text() == "keep me"
+    assert [p.name for p in out.iterdir()] == ["manifest.json"]
+    assert (out / "manifest.json").read_text() == "the bundle handed over last week"

@@ -17,12 +17,13 @@ from collector import Store
 from collector._cli.main import main
 from collector._integrity._evidence import export_bundle
 from collector._integrity._keys import KEY_FILE_NAME
+from collector._integrity.errors import IntegrityError
 
 from ._support import Rig
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Iterator[Path]:
+def rig(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Iterator[Rig]:
     base = tmp_path_factory.mktemp("bundle-input")
     store = Store.open(f"chdb://{base / 'store'}")
     rig = Rig(store, redactor, base / "keys")
@@ -30,10 +31,15 @@ def bundle(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Iterat
         for i in range(2):
             rig.run_task("tenant-bi", f"bi-{i}", 4)
         rig.seal()
-        yield export_bundle(store, base / "bundle", "tenant-bi", "bi-1")
+        yield rig
     finally:
         rig.close()
         store.close()
+
+
+@pytest.fixture(scope="module")
+def bundle(rig: Rig) -> Path:
+    return export_bundle(rig.store, Path(rig.integrity.key_dir).parent / "bundle", "tenant-bi", "bi-1")
 
 
 def verify(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -130,3 +136,19 @@ def test_a_bundle_file_that_no_longer_parses_is_broken(
     assert (code, err) == (1, "")
     assert "the bundle cannot be checked" in out and out.splitlines()[-1].startswith("BROKEN")
     assert "secret-words" not in out and "not a number" not in out
+
+
+def test_export_into_a_directory_that_cannot_be_made(rig: Rig, tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me")
+    with pytest.raises(IntegrityError) as caught:
+        export_bundle(rig.store, a_file / "case", "tenant-bi", "bi-1")
+    assert str(caught.value) == f"cannot write the bundle to {a_file / 'case'}: Not a directory"
+    assert a_file.read_text() == "keep me"
+
+
+def test_export_never_overwrites_a_bundle(rig: Rig, bundle: Path) -> None:
+    before = {p.name: p.read_bytes() for p in bundle.iterdir()}
+    with pytest.raises(IntegrityError, match=r"already holds events\.jsonl"):
+        export_bundle(rig.store, bundle, "tenant-bi", "bi-0")
+    assert {p.name: p.read_bytes() for p in bundle.iterdir()} == before
