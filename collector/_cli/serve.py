@@ -24,7 +24,7 @@ BANNER = """
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("serve", help="serve the auditor UI and JSON API")
     parser.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="port (default 8700)")
+    parser.add_argument("--port", type=port_number, default=None, help="port (default 8700; 0 = any free port)")
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -37,6 +37,16 @@ def add_parser(subparsers: Any) -> None:
         help="sidecar mode: only the ingest API for remote hooks and OTLP/HTTP (needs AUDIT_INGEST_TOKEN), no UI",
     )
     mode.add_argument("--ui-only", action="store_true", help="only the UI and JSON API: no ingest routes, no pipeline")
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {port}")
+    return port
 
 
 def is_loopback(host: str) -> bool:
@@ -84,10 +94,15 @@ def sidecar_line(host: str, port: int, dsn: str) -> str:
 def _free_port(host: str) -> int:
     import socket
 
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-        sock.bind((host, 0))
-        found: int = sock.getsockname()[1]
-        return found
+    from ..errors import ConfigError
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.bind((host, 0))
+            found: int = sock.getsockname()[1]
+            return found
+    except OSError as exc:  # socket.gaierror too: a host name that does not resolve
+        raise ConfigError(f"cannot listen on {host}: {exc.strerror or type(exc).__name__}") from exc
 
 
 def record_demo(dsn: str | None) -> None:

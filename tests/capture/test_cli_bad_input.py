@@ -83,3 +83,18 @@ def test_evidence_export_needs_a_scope_and_never_overwrites(
     assert a_file.read_text() == "keep me"
     assert [p.name for p in out.iterdir()] == ["manifest.json"]
     assert (out / "manifest.json").read_text() == "the bundle handed over last week"
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_serve_port_outside_0_65535(dsn: str, capsys: pytest.CaptureFixture[str], port: str) -> None:
+    with pytest.raises(SystemExit) as exited:  # argparse: the usage line, then the error
+        main(["--dsn", dsn, "serve", "--port", port])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("autogen-audit serve: error: argument --port: "), err
+
+
+def test_serve_on_an_address_it_cannot_bind(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # 192.0.2.1 (TEST-NET-1) is on no interface of this machine.
+    err = one_line_error(capsys, ["--dsn", dsn, "serve", "--ui-only", "--host", "192.0.2.1", "--port", "0"])
+    assert err == "autogen-audit serve: error: cannot listen on 192.0.2.1: Cannot assign requested address"
