@@ -135,15 +135,21 @@ def store_public_keys(store: Store) -> dict[str, Any]:
 def pinned_public_keys(paths: list[str]) -> dict[str, Any]:
     keys: dict[str, Any] = {}
     for name in paths:
+        not_a_key = IntegrityError(f"{name} is not an Ed25519 public key (PEM or base64)")
         try:
             text = Path(name).read_text(encoding="utf-8")
         except OSError as exc:
             raise IntegrityError(f"cannot read public key {name}: {exc.strerror}") from exc
+        except UnicodeDecodeError:
+            raise not_a_key from None
         try:
             public = public_key_from_text(text)
         except (ValueError, TypeError):
             # A private key file given by mistake: derive the public half, never echo it.
-            public = parse_private_key(text).private.public_key()
+            try:
+                public = parse_private_key(text).private.public_key()
+            except IntegrityError:
+                raise not_a_key from None
         keys[key_id_of(public)] = public
     return keys
 

@@ -98,3 +98,21 @@ def test_serve_on_an_address_it_cannot_bind(dsn: str, capsys: pytest.CaptureFixt
     # 192.0.2.1 (TEST-NET-1) is on no interface of this machine.
     err = one_line_error(capsys, ["--dsn", dsn, "serve", "--ui-only", "--host", "192.0.2.1", "--port", "0"])
     assert err == "autogen-audit serve: error: cannot listen on 192.0.2.1: Cannot assign requested address"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["verify"], ["hold", "list"], ["retention", "apply", "--dry-run"]],
+    ids=["verify", "hold-list", "retention-apply"],
+)
+def test_a_pubkey_file_that_is_no_key(
+    dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    binary = tmp_path / "key.der"
+    binary.write_bytes(b"\x30\x82\xff\xfe secret-bytes")  # not UTF-8 text
+    text = tmp_path / "key.pem"
+    text.write_text("secret-words, not a key")
+    for path in (binary, text):
+        err = one_line_error(capsys, ["--dsn", dsn, *argv, "--pubkey", str(path)])
+        assert err.endswith(f": error: {path} is not an Ed25519 public key (PEM or base64)"), err
+        assert "secret" not in err.replace(str(tmp_path), "")
