@@ -92,8 +92,13 @@ class Store:
             raise StoreError(f"cannot open store {redact_dsn(dsn)}: {type(exc).__name__}: {text[:300]}") from exc
         store = cls(client, dsn)
         if apply_ddl:
-            with store._lock:
-                apply_schema(client)
+            try:
+                with store._lock:
+                    apply_schema(client)
+            except BaseException:
+                # Otherwise an embedded store stays open in this process, and no other can be opened.
+                store.close()
+                raise
         return store
 
     def insert(

@@ -49,21 +49,40 @@ def schema_version(schema_dir: Path = SCHEMA_DIR) -> int:
     return files[-1][0] if files else 0
 
 
+def applied_versions(client: Any) -> set[int] | None:
+    """The versions ``schema_migrations`` records; None when it cannot be read (not created yet)."""
+    try:
+        return {int(row[0]) for row in client.query("SELECT version FROM schema_migrations").result_rows}
+    except Exception:  # noqa: BLE001 - a missing table (or any failure) means: take the DDL path
+        return None
+
+
 def apply_schema(client: Any, schema_dir: Path = SCHEMA_DIR) -> int:
     """Create or upgrade the schema; returns the version now in force.
 
     Each migration is written so that re-running it is harmless (IF NOT EXISTS), so a crash
-    between a migration and its bookkeeping row only means it runs once more.
+    between a migration and its bookkeeping row only means it runs once more. A schema that
+    already records every migration gets no statement at all, only that one SELECT: so the UI
+    (``serve --ui-only``, ``keys add``) and the sidecar can run as users without DDL rights on a
+    schema an administrator applied (docs/deploy.md).
     """
+    files = migration_files(schema_dir)
+    recorded = applied_versions(client)
+    if recorded is not None and {version for version, _ in files} <= recorded:
+        return schema_version(schema_dir)
     try:
         client.command(MIGRATIONS_DDL)
         applied = {int(row[0]) for row in client.query("SELECT version FROM schema_migrations").result_rows}
-        for version, path in migration_files(schema_dir):
+        for version, path in files:
             if version in applied:
                 continue
             for statement in split_statements(path.read_text(encoding="utf-8")):
                 client.command(statement)
             client.insert("schema_migrations", [[version, path.stem]], column_names=["version", "name"])
     except Exception as exc:
-        raise SchemaError(f"cannot apply schema from {schema_dir}: {type(exc).__name__}: {exc}") from exc
+        missing = sorted({version for version, _ in files} - (recorded or set()))
+        raise SchemaError(
+            f"cannot apply schema from {schema_dir} (migrations {missing} not recorded in schema_migrations; "
+            f"a user without DDL rights needs them applied first): {type(exc).__name__}: {exc}"
+        ) from exc
     return schema_version(schema_dir)
