@@ -1,4 +1,4 @@
--- autogen-audit on a ClickHouse cluster: 1/4, the database.
+-- autogen-audit on a ClickHouse cluster: 1/6, the database.
 -- Run with: clickhouse-client --multiquery < 01_database.sql (on any node; ON CLUSTER fans out).
 -- {cluster}, {shard} and {replica} are server macros (config.d/macros.xml), see docs/deploy.md.
 

@@ -1,4 +1,4 @@
--- autogen-audit on a ClickHouse cluster: 2/4, replicated local tables and Distributed tables.
+-- autogen-audit on a ClickHouse cluster: 2/6, replicated local tables and Distributed tables.
 -- The Distributed tables are named events and tasks, like the single-node tables, so the
 -- exporter, the UI and the v_* views (schema/003_views.sql) work unchanged on the cluster.
 -- Rows are sharded by cityHash64(tenant_id): a tenant's events and every version of a task land
@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS audit.events_local ON CLUSTER '{cluster}'
     chain_hash        String DEFAULT '',
     chain_status      LowCardinality(String) DEFAULT '',
     INDEX chain_seq_minmax chain_seq TYPE minmax GRANULARITY 1,
+    -- The UI's filters (schema 002): text search and the agent filter.
+    INDEX content_ngram lower(content) TYPE ngrambf_v1(3, 16384, 2, 0) GRANULARITY 2,
+    INDEX source_set source TYPE set(256) GRANULARITY 4,
     -- Resolved at insert time; the exporter never sends it.
     retention_class   LowCardinality(String)
         DEFAULT dictGetOrDefault('audit.tenant_retention_dict', 'retention_class', tuple(toString(tenant_id)), 'standard')
@@ -84,7 +87,9 @@ CREATE TABLE IF NOT EXISTS audit.tasks_local ON CLUSTER '{cluster}'
     lost_events       UInt32,
     version           UInt64,
     retention_class   LowCardinality(String)
-        DEFAULT dictGetOrDefault('audit.tenant_retention_dict', 'retention_class', tuple(toString(tenant_id)), 'standard')
+        DEFAULT dictGetOrDefault('audit.tenant_retention_dict', 'retention_class', tuple(toString(tenant_id)), 'standard'),
+    -- The UI's time-range filter (schema 002).
+    INDEX started_minmax started_at TYPE minmax GRANULARITY 1
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/audit/tasks_local', '{replica}', version)
 PARTITION BY (retention_class, toYYYYMM(started_at))

@@ -1,4 +1,4 @@
--- autogen-audit on a ClickHouse cluster: 4/4, one read-only SQL user per tenant.
+-- autogen-audit on a ClickHouse cluster: 4/6, one read-only SQL user per tenant.
 -- Template for tenant-acme: copy it per tenant, replace the tenant id and the password hash
 -- (echo -n "$PASSWORD" | sha256sum). The hash below is of no real password.
 

@@ -1,4 +1,4 @@
--- autogen-audit on a cluster: the tamper-evidence tables of schema 004 (docs/integrity.md).
+-- autogen-audit on a ClickHouse cluster: 5/6, the tamper-evidence tables of schema 004 (docs/integrity.md).
 -- Each is a replicated local table plus a Distributed table of the single-node name, sharded by
 -- tenant like events, so a tenant's checkpoints, tombstones and holds sit on its chain's shard.
 -- signing_keys is small and global: replicated on every shard and read locally.
