@@ -75,7 +75,7 @@ def _read_key(source: Any, where: str) -> bytes:
     path = Path(str(source["file"]))
     try:
         value = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{where}: cannot read pseudonym key file {path}: {type(exc).__name__}") from exc
     if not value:
         raise PolicyError(f"{where}: pseudonym key file {path} is empty")
@@ -89,7 +89,7 @@ class PolicySet:
         self.path = Path(path) if path else DEFAULT_POLICY_PATH
         try:
             raw = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:  # the name of the error, never the text
             raise PolicyError(f"cannot load redaction policy {self.path}: {type(exc).__name__}") from exc
         if not isinstance(raw, dict) or "version" not in raw or not isinstance(raw.get("defaults"), dict):
             raise PolicyError(f"{self.path}: a policy needs `version` and a `defaults` mapping")

@@ -116,3 +116,10 @@ def test_a_pubkey_file_that_is_no_key(
         err = one_line_error(capsys, ["--dsn", dsn, *argv, "--pubkey", str(path)])
         assert err.endswith(f": error: {path} is not an Ed25519 public key (PEM or base64)"), err
         assert "secret" not in err.replace(str(tmp_path), "")
+
+
+def test_redact_with_a_policy_file_that_is_not_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_bytes(b"version: 1\n\xff\xfe secret-bytes")
+    err = one_line_error(capsys, ["redact", "--policy", str(policy)])
+    assert err == f"autogen-audit redact: cannot load redaction policy {policy}: UnicodeDecodeError"
