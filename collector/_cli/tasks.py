@@ -15,10 +15,20 @@ LIMIT {limit:UInt32}
 """
 
 
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"the limit is 0 to {2**32 - 1}, not {value}")
+    return value
+
+
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("tasks", help="list recent tasks, newest first")
     parser.add_argument("--tenant", default="", help="only this tenant")
-    parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--limit", type=_limit, default=20, help="most tasks listed (default 20)")
     parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
 

@@ -123,3 +123,12 @@ def test_redact_with_a_policy_file_that_is_not_text(tmp_path: Path, capsys: pyte
     policy.write_bytes(b"version: 1\n\xff\xfe secret-bytes")
     err = one_line_error(capsys, ["redact", "--policy", str(policy)])
     assert err == f"autogen-audit redact: cannot load redaction policy {policy}: UnicodeDecodeError"
+
+
+@pytest.mark.parametrize("limit", ["-1", str(2**32), "ten"])
+def test_tasks_limit_outside_uint32(dsn: str, capsys: pytest.CaptureFixture[str], limit: str) -> None:
+    with pytest.raises(SystemExit) as exited:  # argparse, before any query: not ClickHouse's parse error
+        main(["--dsn", dsn, "tasks", "--limit", limit])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "DB::Exception" not in err
+    assert err.splitlines()[-1].startswith("autogen-audit tasks: error: argument --limit: "), err
