@@ -87,14 +87,24 @@ def configured_key(settings: IntegritySettings, store_dsn: str) -> SigningKey | 
         return parse_private_key(settings.signing_key.get_secret_value())
     if settings.signing_key_file:
         path = Path(settings.signing_key_file).expanduser()
-        try:
-            return parse_private_key(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise IntegrityError(f"cannot read AUDIT_SIGNING_KEY_FILE {path}: {exc.strerror}") from exc
+        return _key_from_file(path, f"AUDIT_SIGNING_KEY_FILE {path}")
     path = default_key_dir(settings, store_dsn) / KEY_FILE_NAME
     if path.exists():
-        return parse_private_key(path.read_text(encoding="utf-8"))
+        return _key_from_file(path, f"the signing key file {path}")
     return None
+
+
+def _key_from_file(path: Path, where: str) -> SigningKey:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise IntegrityError(f"cannot read {where}: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise IntegrityError(f"{where}: the signing key cannot be read (not UTF-8 text)") from None
+    try:
+        return parse_private_key(text)
+    except IntegrityError as exc:  # its message names the error class only, never the key
+        raise IntegrityError(f"{where}: {exc}") from None
 
 
 def load_signing_key(settings: IntegritySettings, store_dsn: str) -> SigningKey:

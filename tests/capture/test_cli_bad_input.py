@@ -132,3 +132,18 @@ def test_tasks_limit_outside_uint32(dsn: str, capsys: pytest.CaptureFixture[str]
     err = capsys.readouterr().err
     assert exited.value.code == 2 and "DB::Exception" not in err
     assert err.splitlines()[-1].startswith("autogen-audit tasks: error: argument --limit: "), err
+
+
+def test_a_signing_key_file_that_is_no_key(
+    dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    binary = tmp_path / "signing.der"
+    binary.write_bytes(b"\x30\x82\xff\xfe secret-bytes")
+    text = tmp_path / "signing.pem"
+    text.write_text("secret-words, not a key")
+    expected = {binary: "not UTF-8 text", text: "Error"}
+    for path, reason in expected.items():
+        monkeypatch.setenv("AUDIT_SIGNING_KEY_FILE", str(path))
+        err = one_line_error(capsys, ["--dsn", dsn, "retention", "apply"])
+        message = f"AUDIT_SIGNING_KEY_FILE {path}: the signing key cannot be read ({reason})"
+        assert err == f"autogen-audit retention: error: {message}"
