@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import SchemaError
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse" / "schema"
+
+def find_schema_dir() -> Path:
+    """The migrations: under ``deploy/`` in a checkout (and an editable install), under
+    ``<prefix>/share/autogen-audit/schema`` in an installed wheel (pyproject's data-files), since a
+    wheel's packages land in site-packages, away from ``deploy/``."""
+    in_tree = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse" / "schema"
+    if in_tree.is_dir():
+        return in_tree
+    return Path(sys.prefix) / "share" / "autogen-audit" / "schema"
+
+
+SCHEMA_DIR = find_schema_dir()
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 MIGRATIONS_DDL = """
@@ -67,6 +79,10 @@ def apply_schema(client: Any, schema_dir: Path = SCHEMA_DIR) -> int:
     schema an administrator applied (docs/deploy.md).
     """
     files = migration_files(schema_dir)
+    if not files:
+        # An install that lost its migrations would otherwise open a store without tables, and
+        # every insert after would fail far from the cause.
+        raise SchemaError(f"no schema migrations found under {schema_dir}: the installation is incomplete")
     recorded = applied_versions(client)
     if recorded is not None and {version for version, _ in files} <= recorded:
         return schema_version(schema_dir)
