@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "verify", help="prove the trail was not altered or trimmed (exit 1 when anything is broken)"
+        "verify",
+        help="prove the trail was not altered or trimmed (exit 1 when anything is broken, or nothing was there)",
     )
     parser.add_argument("--tenant", default="", help="only this tenant")
     parser.add_argument("--task", default="", help="only this task (correlation id)")
@@ -31,9 +33,15 @@ def run(args: argparse.Namespace) -> int:
     from .._integrity import pinned_public_keys, store_public_keys, verify_store, verify_task
     from .._integrity._cliutil import parse_when
     from .._store._client import Store
-    from ._access import resolve_dsn
+    from ._access import resolve_dsn, store_dir
 
-    store = Store.open(resolve_dsn(args.dsn))
+    dsn = resolve_dsn(args.dsn)
+    path = store_dir(dsn)
+    if path is not None and not path.is_dir():
+        # Opening would create an empty store there, and "nothing stored" reads like a pass.
+        print(f"autogen-audit verify: error: no store at {path} (check --dsn or AUDIT_STORE_DSN)", file=sys.stderr)
+        return 2
+    store = Store.open(dsn)
     try:
         keys = pinned_public_keys(args.pubkey) if args.pubkey else store_public_keys(store)
         if args.task:
@@ -45,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         for t in report.tenants:
             print(json.dumps({"tenant_id": t.tenant_id, "ok": t.ok, "events": t.events, "checkpoints": t.checkpoints,
                               "findings": [vars(f) | {"breaks": f.breaks} for f in t.findings]}))  # fmt: skip
-        return 0 if report.ok else 1
+        return 0 if report.ok and _verified_any(report) else 1
     trust = (
         "pinned keys" if args.pubkey else "keys registered in the store (pin with --pubkey for an independent check)"
     )
@@ -54,14 +62,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"FIRST BREAK: {report.breaks[0].describe()}")
     for t in report.tenants:
         state = "INTACT" if t.ok else "BROKEN"
+        if t.ok and not t.events and not t.checkpoints and not t.findings:
+            state = "EMPTY"  # a mistyped --tenant: nothing was verified
         print(f"{state} tenant {t.tenant_id}: {t.events} events, {t.checkpoints} checkpoints")
         for finding in t.findings[: args.max_findings]:
             print(f"  {finding.describe()}")
         if len(t.findings) > args.max_findings:
             print(f"  ... {len(t.findings) - args.max_findings} more")
     if not report.tenants:
-        print("nothing stored yet")
-    return 0 if report.ok else 1
+        print("nothing stored yet: nothing verified")
+    return 0 if report.ok and _verified_any(report) else 1
+
+
+def _verified_any(report: Any) -> bool:
+    """Whether anything was there to verify: a store or tenant with nothing in it is not a pass."""
+    return any(t.events or t.checkpoints or t.findings for t in report.tenants)
 
 
 def _task(store: Any, args: argparse.Namespace, keys: Any, verify_task: Any) -> int:
