@@ -17,6 +17,12 @@ def add_parser(subparsers: Any) -> None:
     place.add_argument("--tenant", required=True)
     place.add_argument("--task", default="", help="correlation id (default: the whole tenant)")
     place.add_argument("--reason", required=True, help="case or ticket reference (redacted before storage)")
+    place.add_argument(
+        "--unknown-task-ok",
+        action="store_true",
+        help="hold --task even though nothing of it is stored yet (else a mistyped id is refused: the real "
+        "task would stay unprotected)",
+    )
     release = actions.add_parser("release", help="release a hold")
     release.add_argument("--tenant", required=True)
     release.add_argument("--hold-id", required=True)
@@ -60,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
         writer = open_writer(IntegritySettings(), store)
         actor = args.actor or getpass.getuser()
         if args.action == "place":
+            if args.task and not args.unknown_task_ok and not _task_stored(store, args.tenant, args.task):
+                print(f"autogen-audit hold: error: nothing of task {args.task} is stored for tenant {args.tenant} "
+                      "(a mistyped id? --unknown-task-ok holds it anyway)", file=sys.stderr)  # fmt: skip
+                return 2
             hold = place_hold(store, writer, args.tenant, args.task, args.reason, actor, redact)
         else:
             in_force = _in_force(store, args.tenant, args.hold_id, writer)
@@ -71,6 +81,15 @@ def run(args: argparse.Namespace) -> int:
         + (f" task {hold.correlation_id}" if hold.correlation_id else "")
     )
     return 0
+
+
+def _task_stored(store: Any, tenant: str, task: str) -> bool:
+    _, rows = store.query(
+        "SELECT (SELECT count() FROM tasks WHERE tenant_id = {t:String} AND correlation_id = {c:String}) + "
+        "(SELECT count() FROM events WHERE tenant_id = {t:String} AND correlation_id = {c:String})",
+        parameters={"t": tenant, "c": task},
+    )
+    return bool(rows and rows[0][0])
 
 
 def _in_force(store: Any, tenant: str, hold_id: str, writer: Any) -> Any:

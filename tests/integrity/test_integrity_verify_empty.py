@@ -42,3 +42,16 @@ def test_a_tenant_with_nothing_stored_is_not_a_pass(rig: Rig, capsys: pytest.Cap
     capsys.readouterr()
     assert main(["--dsn", rig.store.dsn, "verify", "--tenant", "t-real"]) == 0
     assert "INTACT tenant t-real: 3 events" in capsys.readouterr().out
+
+
+def test_a_hold_on_a_task_nothing_is_stored_of_is_refused_unless_asked_for(
+    rig: Rig, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUDIT_KEY_DIR", str(Path(rig.integrity.key_dir)))
+    place = ["--dsn", rig.store.dsn, "hold", "place", "--tenant", "t-real", "--reason", "case 9", "--actor", "legal"]
+    assert main([*place, "--task", "t-real-b"]) == 2  # a typo of t-real-a: that task would stay unprotected
+    assert "nothing of task t-real-b is stored" in capsys.readouterr().err
+    assert main([*place, "--task", "t-real-a"]) == 0
+    assert main([*place, "--task", "t-real-b", "--unknown-task-ok"]) == 0
+    out = capsys.readouterr().out
+    assert "placed hold" in out and "task t-real-a" in out and "task t-real-b" in out
