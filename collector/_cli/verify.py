@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     dsn = resolve_dsn(args.dsn)
     path = store_dir(dsn)
-    if path is not None and not path.is_dir():
+    if path is not None and not path.exists():
         # Opening would create an empty store there, and "nothing stored" reads like a pass.
         print(f"autogen-audit verify: error: no store at {path} (check --dsn or AUDIT_STORE_DSN)", file=sys.stderr)
         return 2
