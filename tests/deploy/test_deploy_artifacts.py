@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -421,3 +422,22 @@ def test_ui_replicas_share_the_session_key_from_a_secret() -> None:
                 assert ref["key"] in secrets[ref["name"]], name
                 kubectl = (DEPLOY.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
                 assert f"--from-literal={ref['key']}=" in kubectl
+
+
+def test_grafanas_clickhouse_user_is_created_in_compose() -> None:
+    # Grafana read as audit_sre, which only the cluster DDL made (as a role): in compose, a user
+    # that did not exist. The clickhouse-server image runs /docker-entrypoint-initdb.d on first start.
+    datasources = yaml.safe_load((DEPLOY / "grafana/provisioning/datasources/clickhouse.yaml").read_text("utf-8"))
+    user = datasources["datasources"][0]["jsonData"]["username"]
+    clickhouse = compose()["services"]["clickhouse"]
+    mounts = dict(v.split(":", 2)[:2] for v in clickhouse["volumes"] if v.startswith("./"))
+    assert mounts["./clickhouse/compose-init"] == "/docker-entrypoint-initdb.d"
+    init_dir = DEPLOY / "clickhouse" / "compose-init"
+    scripts = "\n".join(p.read_text(encoding="utf-8") for p in sorted(init_dir.glob("*.sh")))
+    assert f"CREATE USER IF NOT EXISTS {user} " in scripts and f"GRANT SELECT ON audit.* TO {user};" in scripts
+    assert "readonly = 1" in scripts and "CLICKHOUSE_SRE_PASSWORD" in scripts
+    env = docs_compose_env_files()
+    assert "CLICKHOUSE_SRE_PASSWORD" in env["clickhouse.env"] and "CLICKHOUSE_SRE_PASSWORD" in env["grafana.env"]
+    for script in init_dir.glob("*.sh"):
+        syntax = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, check=False)
+        assert syntax.returncode == 0, syntax.stderr
