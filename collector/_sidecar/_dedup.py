@@ -35,3 +35,7 @@ class RecentIds:
 
     def __len__(self) -> int:
         return len(self._ids)
+
+    def __contains__(self, event_id: object) -> bool:
+        with self._lock:
+            return event_id in self._ids

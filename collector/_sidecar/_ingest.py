@@ -111,10 +111,13 @@ class Ingest:
         return fresh
 
     def _prune(self) -> None:
-        """Forget deliveries known durable (the seen ids answer for them from then on)."""
+        """Forget deliveries known durable (the seen ids answer for them from then on), and those
+        the seen ids no longer hold: a retry of one is new again, so its waiter would answer
+        nothing (kept, the waiters of a long refusal grew without bound)."""
         if len(self._inflight) < self._prune_at:
             return
-        self._inflight = {k: w for k, w in self._inflight.items() if not (w.done.is_set() and w.ok)}
+        seen = self.seen
+        self._inflight = {k: w for k, w in self._inflight.items() if not (w.done.is_set() and w.ok) and k in seen}
         self._prune_at = max(10_000, 2 * len(self._inflight))
 
 
