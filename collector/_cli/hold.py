@@ -109,12 +109,9 @@ def _in_force(store: Any, tenant: str, hold_id: str, writer: Any) -> Any:
 
 
 def _anchor(settings: Any) -> Any:
-    from pathlib import Path
+    from .._integrity._anchor import export_anchor
 
-    from .._integrity._anchor import Anchor, read_anchor
-
-    export = settings.checkpoint_export_dir
-    return read_anchor(Path(export).expanduser(), missing_ok=True) if export else Anchor()
+    return export_anchor(settings.checkpoint_export_dir)
 
 
 def _list(store: Any, args: argparse.Namespace) -> int:

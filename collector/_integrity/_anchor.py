@@ -105,6 +105,12 @@ def read_anchor(path: Path, missing_ok: bool = False) -> Anchor:
     return Anchor(tuple(records), tuple(torn), tuple(unreadable))
 
 
+def export_anchor(export_dir: str) -> Anchor:
+    """The anchor of an export dir (``AUDIT_CHECKPOINT_EXPORT_DIR``): empty when none is configured,
+    or when one is but nothing signed has been written to it yet."""
+    return read_anchor(Path(export_dir).expanduser(), missing_ok=True) if export_dir else Anchor()
+
+
 def _is_torn_mark(line: bytes, torn_line: int) -> bool:
     try:
         mark = json.loads(line)

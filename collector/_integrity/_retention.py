@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._anchor import Anchor, read_anchor
+from ._anchor import Anchor, export_anchor
 from ._holds import Binding, binding
 from ._keys import release_keys
 from ._settings import IntegritySettings
@@ -112,10 +111,7 @@ def holds_in_force(store: Store, keys: Mapping[str, Any], anchored: Anchor, tena
 
 
 def _read_anchor(path: str) -> Anchor:
-    if not path:
-        return Anchor()
-    # Configured but not written yet (no signed record so far) anchors nothing.
-    anchored = read_anchor(Path(path).expanduser(), missing_ok=True)
+    anchored = export_anchor(path)
     if anchored.unreadable:
         # Such a line may be the only record of a hold: expiring now could delete what it protects.
         lines = ", ".join(map(str, anchored.unreadable))
