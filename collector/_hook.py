@@ -27,6 +27,7 @@ from ._capture_log import CaptureLog, start_payload
 from ._events import CapturedEvent, EventKind, TaskRef
 from ._handlers import intervention_closures
 from ._log_capture import EventLogCapture, attach
+from ._safe_log import at_milestone
 from ._scope import TaskScope
 from ._settings import AuditSettings
 from ._standalone import standalone_task
@@ -233,7 +234,7 @@ class AuditHook(DefaultInterventionHandler):
     def _discard(self, record: tuple[Any, ...]) -> None:
         self.discarded_after_close += 1
         n = self.discarded_after_close
-        if n in (1, 10, 100, 1000) or n % 10_000 == 0:
+        if at_milestone(n):
             log.warning("collector: the hook is closed; %d events offered since were not recorded", n)
 
     def install_signal_handlers(self, deadline_s: float | None = None) -> Callable[[], None]:

@@ -26,7 +26,7 @@ from ._pipeline_state import PipelineState
 from ._processors import RecordProcessor, close_processors, show_replayed
 from ._records import RecordBuilder
 from ._retry import RetryPolicy
-from ._safe_log import log_failure
+from ._safe_log import at_milestone, log_failure
 from ._settings import AuditSettings
 from ._snapshot_stage import SnapshotStage
 from ._spool import Spool, SpoolClosedError, SpoolFullError, SpoolWriteError
@@ -142,7 +142,7 @@ class AuditPipeline:
     def _lose(self, event: CapturedEvent, reason: str) -> None:
         total = self._losses.record(event.task, event.seq, reason.replace("_", " "))
         self.metrics.events_lost.labels(reason).inc()
-        if total in (1, 10, 100, 1000) or total % 10_000 == 0:
+        if at_milestone(total):
             log.warning("collector: %s, %d events lost so far (recorded per task)", reason.replace("_", " "), total)
         self._wake.set()
 

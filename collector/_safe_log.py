@@ -16,3 +16,10 @@ def log_failure(logger: logging.Logger, message: str, exc: BaseException) -> Non
     frames = traceback.extract_tb(exc.__traceback__)[-6:]
     where = " > ".join(f"{Path(frame.filename).name}:{frame.lineno}" for frame in frames) or "?"
     logger.error("%s: %s at %s", message, type(exc).__name__, where)
+
+
+def at_milestone(count: int) -> bool:
+    """Whether a running count of dropped or lost events is worth a warning now: its 1st, 10th,
+    100th and 1,000th, then every 10,000th. One line per event would flood the app's logs exactly
+    when it is overloaded."""
+    return count in (1, 10, 100, 1000) or count % 10_000 == 0

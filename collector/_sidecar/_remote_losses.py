@@ -12,6 +12,7 @@ import threading
 import time
 
 from .._events import CapturedEvent, EventKind, TaskRef
+from .._safe_log import at_milestone
 
 log = logging.getLogger("collector")
 
@@ -33,7 +34,7 @@ class RemoteLosses:
             self._pending.setdefault(task, [0, first_seq])[0] += count
             self.total += count
         total = self.total
-        if total in (1, 10, 100, 1000) or total % 10_000 == 0:
+        if at_milestone(total):
             log.warning("collector: remote buffer full or sidecar unreachable, %d events lost so far", total)
 
     def take(self) -> list[CapturedEvent]:
