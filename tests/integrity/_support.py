@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from collector import AuditPipeline, AuditSettings, CapturedEvent, ClickHouseExporter, EventKind, Store, TaskRef
-from collector._integrity import ChainProcessor, IntegritySettings, build_chain_processor, event_hash
+from collector._integrity import (
+    ChainProcessor,
+    IntegritySettings,
+    build_chain_processor,
+    event_hash,
+    pinned_public_keys,
+)
 from collector._integrity._offline import GENESIS
 from collector._integrity._verify import chain_rows
 from collector._records import RecordBuilder
@@ -21,6 +29,7 @@ class Rig:
 
     def __init__(self, store: Store, redactor: Any, key_dir: Path, every: int = 5, **extra: Any) -> None:
         self.store = store
+        self.base = key_dir.parent  # where anchored_rig keeps the store, the keys and the anchor
         self.settings = AuditSettings(store_dsn=store.dsn, batch_interval_s=0.05)
         self.integrity = IntegritySettings(
             checkpoint_every=every, checkpoint_interval_s=0, key_dir=str(key_dir), **extra
@@ -48,6 +57,24 @@ class Rig:
     def close(self) -> None:
         self.pipeline.shutdown(10)
         self.chain.close()
+
+
+@contextmanager
+def anchored_rig(base: Path, redactor: Any) -> Iterator[Rig]:
+    """A rig on a store of its own under ``base``, signing with a key it generates in ``base/keys``,
+    and appending every signed record to the file anchor in ``base/anchor``."""
+    store = Store.open(f"chdb://{base / 'store'}")
+    rig = Rig(store, redactor, base / "keys", checkpoint_export_dir=str(base / "anchor"))
+    try:
+        yield rig
+    finally:
+        rig.close()
+        store.close()
+
+
+def pinned(rig: Rig) -> dict[str, Any]:
+    """The rig's public key, as an auditor pins it (``verify --pubkey``)."""
+    return pinned_public_keys([str(rig.base / "keys" / "integrity-signing-key.pem")])
 
 
 def rows(store: Store, sql: str, **params: Any) -> list[tuple[Any, ...]]:

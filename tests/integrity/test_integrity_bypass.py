@@ -13,26 +13,17 @@ from typing import Any
 
 import pytest
 
-from collector import CapturedEvent, EventKind, Store, TaskRef
-from collector._integrity import event_hash, pinned_public_keys, verify_store, verify_task
+from collector import CapturedEvent, EventKind, TaskRef
+from collector._integrity import event_hash, verify_store, verify_task
 from collector._integrity._verify import chain_rows
 
-from ._support import Rig, mutate, rewrite_from, rows, seeded
+from ._support import Rig, anchored_rig, mutate, pinned, rewrite_from, rows, seeded
 
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Iterator[Rig]:
-    base = tmp_path_factory.mktemp("bypass")
-    store = Store.open(f"chdb://{base / 'store'}")
-    rig = Rig(store, redactor, base / "keys", checkpoint_export_dir=str(base / "anchor"))
-    rig.base = base  # type: ignore[attr-defined]
-    yield rig
-    rig.close()
-    store.close()
-
-
-def pinned(rig: Rig) -> dict[str, Any]:
-    return pinned_public_keys([str(rig.base / "keys" / "integrity-signing-key.pem")])  # type: ignore[attr-defined]
+    with anchored_rig(tmp_path_factory.mktemp("bypass"), redactor) as rig:
+        yield rig
 
 
 def breaks(rig: Rig, tenant: str, anchor: str = "") -> list[str]:
@@ -99,7 +90,7 @@ def test_rows_at_chain_seq_0_or_before_1970_are_reported_unchained(rig: Rig) -> 
 def test_a_tenant_wiped_from_every_table_is_reported_with_the_anchor(rig: Rig) -> None:
     tenant = "t-wipe"
     seeded(rig, tenant)
-    anchor = rig.base / "anchor"  # type: ignore[attr-defined]
+    anchor = rig.base / "anchor"
     assert tenant in {json.loads(line)["tenant_id"] for line in (anchor / "checkpoints.jsonl").read_text().splitlines()}
     for table in ("events", "checkpoints", "tombstones", "hold_audit", "tasks"):
         mutate(rig.store, f"ALTER TABLE {table} DELETE WHERE tenant_id = '{tenant}'")

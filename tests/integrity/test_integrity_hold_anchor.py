@@ -16,33 +16,23 @@ from typing import Any
 
 import pytest
 
-from collector import Store
 from collector._cli.main import main
-from collector._integrity import IntegritySettings, open_writer, pinned_public_keys, verify_store
+from collector._integrity import IntegritySettings, open_writer, verify_store
 from collector._integrity._holds import binding_holds, place_hold, release_hold
 
-from ._support import Rig, mutate, rows
+from ._support import Rig, anchored_rig, mutate, pinned, rows
 
 OLD = dt.datetime.now(dt.UTC) - dt.timedelta(days=100)
 
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Iterator[Rig]:
-    base = tmp_path_factory.mktemp("hold-anchor")
-    store = Store.open(f"chdb://{base / 'store'}")
-    rig = Rig(store, redactor, base / "keys", checkpoint_export_dir=str(base / "anchor"))
-    rig.base = base  # type: ignore[attr-defined]
-    yield rig
-    rig.close()
-    store.close()
+    with anchored_rig(tmp_path_factory.mktemp("hold-anchor"), redactor) as rig:
+        yield rig
 
 
 def anchor(rig: Rig) -> str:
-    return str(rig.base / "anchor")  # type: ignore[attr-defined]
-
-
-def pinned(rig: Rig) -> dict[str, Any]:
-    return pinned_public_keys([str(rig.base / "keys" / "integrity-signing-key.pem")])  # type: ignore[attr-defined]
+    return str(rig.base / "anchor")
 
 
 def breaks(rig: Rig, tenant: str, with_anchor: bool) -> list[str]:
@@ -153,7 +143,7 @@ def retention_cli(rig: Rig, tenant: str, export_dir: Path, monkeypatch: pytest.M
     """The operator's routine job, `retention apply`, configured as the app is: the anchor's export
     dir and the signing key's directory."""
     monkeypatch.setenv("AUDIT_CHECKPOINT_EXPORT_DIR", str(export_dir))
-    monkeypatch.setenv("AUDIT_KEY_DIR", str(rig.base / "keys"))  # type: ignore[attr-defined]
+    monkeypatch.setenv("AUDIT_KEY_DIR", str(rig.base / "keys"))
     assert main(["--dsn", rig.store.dsn, "retention", "set", "--tenant", tenant, "--days", "30"]) == 0
     assert main(["--dsn", rig.store.dsn, "retention", "apply", "--tenant", tenant]) == 0
 
@@ -220,7 +210,7 @@ def test_the_record_after_a_torn_append_gets_a_line_of_its_own(rig: Rig, tmp_pat
     export = tmp_path / "anchor"
     export.mkdir()
     (export / "checkpoints.jsonl").write_bytes(b'{"table":"checkpoints","tenant_id":"t-o')  # the crash
-    settings = IntegritySettings(key_dir=str(rig.base / "keys"), checkpoint_export_dir=str(export))  # type: ignore[attr-defined]
+    settings = IntegritySettings(key_dir=str(rig.base / "keys"), checkpoint_export_dir=str(export))
     hold = place_hold(rig.store, open_writer(settings, rig.store), tenant, "", "litigation", "legal", lambda s: s)
     cut_hold(rig, tenant, hold.hold_id, 1)
     report = verify_store(rig.store, pinned(rig), tenant=tenant, anchor=str(export))

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from collector import Store
 from collector._cli.main import main
 from collector._integrity import open_writer, pinned_public_keys, verify_store
 from collector._integrity._holds import Hold, hold_log, place_hold, release_hold
@@ -26,7 +25,7 @@ from collector._integrity._keys import generate_key_file, publish_public_key
 from collector._integrity._offline import hold_message
 from collector._integrity._signed import HOLD_LOG_COLUMNS
 
-from ._support import Rig, mutate, rows
+from ._support import Rig, anchored_rig, mutate, rows
 
 OLD = dt.datetime.now(dt.UTC) - dt.timedelta(days=100)
 SECRET = "case 7 secret-42"
@@ -34,18 +33,13 @@ SECRET = "case 7 secret-42"
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory, redactor: object) -> Iterator[Rig]:
-    base = tmp_path_factory.mktemp("hold-release")
-    store = Store.open(f"chdb://{base / 'store'}")
     # The rig writes the anchor file; retention reads it only where a test sets the export dir.
-    rig = Rig(store, redactor, base / "keys", checkpoint_export_dir=str(base / "anchor"))
-    rig.base = base  # type: ignore[attr-defined]
-    yield rig
-    rig.close()
-    store.close()
+    with anchored_rig(tmp_path_factory.mktemp("hold-release"), redactor) as rig:
+        yield rig
 
 
 def base(rig: Rig) -> Path:
-    return Path(rig.base)  # type: ignore[attr-defined]
+    return rig.base
 
 
 def key_file(rig: Rig) -> Path:
