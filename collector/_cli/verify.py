@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"FIRST BREAK: {report.breaks[0].describe()}")
     for t in report.tenants:
         state = "INTACT" if t.ok else "BROKEN"
-        if t.ok and not t.events and not t.checkpoints and not t.findings:
+        if t.ok and _empty(t):
             state = "EMPTY"  # a mistyped --tenant: nothing was verified
         print(f"{state} tenant {t.tenant_id}: {t.events} events, {t.checkpoints} checkpoints")
         for finding in t.findings[: args.max_findings]:
@@ -76,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _verified_any(report: Any) -> bool:
     """Whether anything was there to verify: a store or tenant with nothing in it is not a pass."""
-    return any(t.events or t.checkpoints or t.findings for t in report.tenants)
+    return not all(_empty(t) for t in report.tenants)
+
+
+def _empty(tenant: Any) -> bool:
+    return not tenant.events and not tenant.checkpoints and not tenant.findings
 
 
 def _task(store: Any, args: argparse.Namespace, keys: Any, verify_task: Any) -> int:
