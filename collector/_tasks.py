@@ -55,7 +55,7 @@ class TaskTracker:
 
     def observe(self, built: Sequence[BuiltEvent]) -> list[TaskRecord]:
         if self._lookup is not None:
-            self._recall(built)
+            self._recall(built, self._lookup)
         out: list[TaskRecord] = []
         for record, payload in built:
             row = self._observe_one(record, payload)
@@ -63,7 +63,7 @@ class TaskTracker:
                 out.append(row)
         return out
 
-    def _recall(self, built: Sequence[BuiltEvent]) -> None:
+    def _recall(self, built: Sequence[BuiltEvent], lookup: TaskLookup) -> None:
         """Take up the stored rows of tasks this process meets without having seen them start."""
         unknown: set[tuple[str, str]] = set()
         starting: set[tuple[str, str]] = set()
@@ -74,7 +74,7 @@ class TaskTracker:
             elif key not in self._open and key not in self._closed:
                 unknown.add(key)
         unknown -= starting
-        found = self._lookup(unknown) if unknown and self._lookup is not None else None
+        found = lookup(unknown) if unknown else None
         for key, row in (found or {}).items():
             if row.finished_ns is None:
                 self._opened(key, _State(row, anchored=row.version >= _IMPLICIT_CEILING))
