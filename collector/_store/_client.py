@@ -58,13 +58,16 @@ class Store:
         self.embedded = dsn.startswith("chdb://")
 
     @classmethod
-    def open(cls, dsn: str, *, apply_ddl: bool = True) -> Store:
-        """Connect (creating the chdb directory if needed) and bring the schema up to date."""
+    def open(cls, dsn: str, *, apply_ddl: bool = True, create: bool = True) -> Store:
+        """Connect (creating the chdb directory if needed, unless ``create`` is False: a reader that
+        would only find an empty store there) and bring the schema up to date."""
         import clickhouse_connect
 
         dsn = normalize_dsn(dsn)
         if dsn.startswith("chdb://"):
             directory = Path(dsn[len("chdb://") :])
+            if not create and not directory.exists():
+                raise StoreError(f"no store at {directory} (check --dsn or AUDIT_STORE_DSN)")
             if directory.exists() and not directory.is_dir():
                 raise StoreError(f"cannot open store {dsn}: {directory} is a file, not a store directory")
             try:
