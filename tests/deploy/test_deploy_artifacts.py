@@ -152,11 +152,11 @@ def test_every_setting_the_artefacts_set_is_one_the_code_reads() -> None:
     for name, service in compose()["services"].items():
         containers.append((f"compose {name}", str(service.get("image", "")), list(service.get("environment", {}))))
     for name, doc in k8s_docs():
-        if doc["kind"] in ("Deployment", "StatefulSet"):
+        if doc["kind"] in WORKLOADS:
             for c in _containers(doc):
                 containers.append((f"{name} {c['name']}", c["image"], [e["name"] for e in c.get("env", [])]))
     ours = [(where, names) for where, image, names in containers if image.startswith("autogen-audit:")]
-    assert len(ours) == 4  # compose sidecar and ui, the k8s sidecar and ui
+    assert len(ours) == 5  # compose sidecar and ui, the k8s sidecar, ui and setup Job
     unknown = [
         f"{where}: {var}"
         for where, image, names in containers
@@ -169,7 +169,7 @@ def test_every_setting_the_artefacts_set_is_one_the_code_reads() -> None:
 def test_kustomization_lists_every_manifest_but_the_secret_example() -> None:
     kustomization = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text(encoding="utf-8"))
     manifests = {p.name for p in (DEPLOY / "k8s").glob("*.yaml")}
-    manifests -= {"kustomization.yaml", "secrets.example.yaml"}
+    manifests -= {"kustomization.yaml", "secrets.example.yaml", "setup-job.yaml"}  # shapes; a one-off
     assert set(kustomization["resources"]) == manifests
 
 
@@ -378,7 +378,7 @@ def test_every_path_the_services_write_is_a_mounted_writable_volume() -> None:
         for d in yaml.safe_load_all((DEPLOY / "k8s" / "secrets.example.yaml").read_text(encoding="utf-8"))
     }
     containers = our_containers()
-    assert len(containers) == 4  # compose sidecar and ui, the k8s sidecar and ui
+    assert len(containers) == 5  # compose sidecar and ui, the k8s sidecar, ui and setup Job
     for where, env, mounts, read_only, extra in containers:
         assert read_only, f"{where}: the root filesystem should be read-only"
         assert _under("/tmp", mounts, writable=True), f"{where}: /tmp is not writable"  # noqa: S108
@@ -392,7 +392,7 @@ def test_every_path_the_services_write_is_a_mounted_writable_volume() -> None:
         if "AUDIT_SIGNING_KEY_FILE" in env and "secret_files" in extra:
             secret, key = extra["secret_files"][env["AUDIT_SIGNING_KEY_FILE"]]  # a file of a Secret volume
             assert key in secrets[secret], f"{where}: Secret {secret} has no {key}"
-        if "--ui-only" not in extra["command"]:
+        if extra["command"][:2] == ["autogen-audit", "serve"] and "--ui-only" not in extra["command"]:
             # A pipeline with a server store: the spool must be set, and durable (not a tmpfs/emptyDir).
             assert "AUDIT_SPOOL_DIR" in env, f"{where}: the spool would default to ./audit-spool"
             assert _under(env["AUDIT_SPOOL_DIR"], dict.fromkeys(extra["durable"], True), writable=True), where
@@ -441,3 +441,46 @@ def test_grafanas_clickhouse_user_is_created_in_compose() -> None:
     for script in init_dir.glob("*.sh"):
         syntax = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, check=False)
         assert syntax.returncode == 0, syntax.stderr
+
+
+def _k8s_setup_block() -> str:
+    text = (DEPLOY.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
+    start = text.index("kubectl apply -f deploy/k8s/namespace.yaml")
+    return text[start : text.index("```", start)]
+
+
+def test_no_password_goes_into_a_pod_spec_or_a_command_line() -> None:
+    # A literal in a pod spec is readable by anyone allowed to read pods; one on a command line is
+    # in the shell's history and the process list. The first key's set-up once passed the admin
+    # password both ways (`kubectl run --env=AUDIT_STORE_DSN=http://admin:$ADMIN_PW@...`).
+    credentials_in_url = re.compile(r"://[^/\s@]+:[^/\s@]+@")
+    for name, doc in k8s_docs():
+        if doc["kind"] not in WORKLOADS:
+            continue
+        for c in _containers(doc):
+            for e in c.get("env", []):
+                assert not credentials_in_url.search(str(e.get("value", ""))), f"{name} {c['name']}: {e['name']}"
+                assert "PASSWORD" not in e["name"] or "secretKeyRef" in e.get("valueFrom", {}), f"{name}: {e['name']}"
+    block = _k8s_setup_block()
+    assert "--password" not in block
+    assert "kubectl run" not in block
+    assert not re.search(r"--env[= ]", block)
+    assert "kubectl create -f deploy/k8s/setup-job.yaml" in block
+
+
+def test_the_setup_job_takes_the_admin_dsn_from_the_secret() -> None:
+    docs = dict(k8s_docs())
+    job = docs["setup-job.yaml:Job/audit-setup"]
+    (container,) = _containers(job)
+    assert container["command"] == ["autogen-audit", "keys", "add", "--name", "me", "--admin"]
+    (dsn,) = [e for e in container["env"] if e["name"] == "AUDIT_STORE_DSN"]
+    ref = dsn["valueFrom"]["secretKeyRef"]
+    secrets = {
+        d["metadata"]["name"]: d["stringData"]
+        for d in yaml.safe_load_all((DEPLOY / "k8s" / "secrets.example.yaml").read_text(encoding="utf-8"))
+    }
+    assert ref["key"] in secrets[ref["name"]]
+    assert secrets[ref["name"]][ref["key"]].startswith("http://admin:")
+    # Its log holds the new key: it must not stay around for ever.
+    assert job["spec"]["ttlSecondsAfterFinished"] <= 24 * 3600
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
