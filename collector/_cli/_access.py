@@ -142,23 +142,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def open_store_or_service(cli_dsn: str | None) -> Store | ServiceClient:
+def open_store_or_service(cli_dsn: str | None, *, create: bool) -> Store | ServiceClient:
     """The running `serve` that owns the store, or else the store itself.
 
     The service file is checked first: trying to open a locked chdb store makes the engine print
-    its lock error to stderr, and its exception text differs between chdb versions.
+    its lock error to stderr, and its exception text differs between chdb versions. ``create``
+    False refuses a chdb path with no store (StoreError "no store at ..."), for a command that only
+    reads or changes what is stored: at a mistyped path it would find an empty store and say so.
     """
     dsn = resolve_dsn(cli_dsn)
     directory = store_dir(dsn)
     info = read_service_file(directory) if directory else None
     if info is not None and _alive(info.pid):
         return ServiceClient(info)
-    return Store.open(dsn)
+    return Store.open(dsn, create=create)
 
 
 def open_query_target(cli_dsn: str | None) -> QueryTarget:
-    """Open the store for reading, through the running service if it owns the store."""
-    return open_store_or_service(cli_dsn)
+    """Open the store for reading, through the running service if it owns the store; a chdb path
+    with no store is refused, never created."""
+    return open_store_or_service(cli_dsn, create=False)
 
 
 __all__ = [

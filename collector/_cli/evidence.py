@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.task and not args.since:
         raise IntegrityError("export needs --task, or --since for a time range")
-    store = Store.open(resolve_dsn(args.dsn))
+    # Not created: at a mistyped path an empty store has nothing to export.
+    store = Store.open(resolve_dsn(args.dsn), create=False)
     try:
         out = export_bundle(
             store, Path(args.out), args.tenant, args.task, parse_when(args.since), parse_when(args.until)

@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from ._access import resolve_dsn
     from ._output import render
 
-    store = Store.open(resolve_dsn(args.dsn))
+    # Only `place` sets a store up; `list`, `log` and `release` at a mistyped path would find no holds.
+    store = Store.open(resolve_dsn(args.dsn), create=args.action == "place")
     try:
         if args.action == "list":
             return _list(store, args)

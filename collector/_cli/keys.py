@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     from ._access import ServiceClient, open_store_or_service
     from ._output import render
 
-    target = open_store_or_service(args.dsn)
+    # Only `add` sets a store up; `list` and `revoke` at a mistyped path would find no keys there.
+    target = open_store_or_service(args.dsn, create=args.keys_command == "add")
     try:
         if isinstance(target, ServiceClient):
             rows = _via_service(target, args)

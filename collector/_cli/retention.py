@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from ._access import resolve_dsn
     from ._output import render
 
-    store = Store.open(resolve_dsn(args.dsn))
+    # Only `set` sets a store up; `list` and `apply` at a mistyped path would find nothing to list or expire.
+    store = Store.open(resolve_dsn(args.dsn), create=args.action == "set")
     try:
         if args.action == "set":
             policy = set_policy(store, args.tenant, args.classification, args.days)

@@ -42,6 +42,7 @@ def test_clear_errors_for_bad_dsn_and_bad_sql(tmp_path: Path) -> None:
     bad_dsn = cli("--dsn", "postgres://x", "sql", "SELECT 1", cwd=tmp_path)
     assert bad_dsn.returncode == 2 and "unsupported store DSN scheme 'postgres'" in bad_dsn.stderr
     assert "Traceback" not in bad_dsn.stderr
+    (tmp_path / "s").mkdir()  # `sql` only reads: it creates no store, so the path must hold one already
     bad_sql = cli("--dsn", f"chdb://{tmp_path / 's'}", "sql", "SELECT FROM WHERE", cwd=tmp_path)
     assert bad_sql.returncode == 2 and "syntax error" in bad_sql.stderr.lower() and "Traceback" not in bad_sql.stderr
     not_select = cli("--dsn", f"chdb://{tmp_path / 's'}", "sql", "DROP TABLE events", cwd=tmp_path)

@@ -63,10 +63,58 @@ def test_a_store_path_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert err.endswith(f"error: cannot open store chdb://{a_file}: {a_file} is a file, not a store directory"), err
     assert a_file.read_text() == "not a store"
     err = one_line_error(capsys, ["--dsn", f"chdb://{a_file}/store", *argv])
-    if argv[0] == "verify":  # reads only: it never creates a store, so it says there is none
-        assert err.endswith(f"error: no store at {a_file}/store (check --dsn or AUDIT_STORE_DSN)"), err
-    else:
+    if argv[0] in ("demo", "serve"):  # they set a store up, so they try to create it
         assert err.endswith(f"the directory {a_file}/store cannot be created (Not a directory)"), err
+    else:  # reads only: it never creates a store, so it says there is none
+        assert err.endswith(f"error: no store at {a_file}/store (check --dsn or AUDIT_STORE_DSN)"), err
+
+
+# Every command that only reads, or acts on what is stored: at a mistyped path an empty store would
+# answer "nothing there" (an empty table, no keys, nothing to expire), which reads like the truth.
+READERS = {
+    "tasks": ["tasks"],
+    "sql": ["sql", "SELECT 1"],
+    "verify": ["verify"],
+    "keys-list": ["keys", "list"],
+    "keys-revoke": ["keys", "revoke", "ops"],
+    "retention-list": ["retention", "list"],
+    "retention-apply": ["retention", "apply"],
+    "retention-apply-dry-run": ["retention", "apply", "--dry-run"],
+    "hold-list": ["hold", "list"],
+    "hold-log": ["hold", "log", "--tenant", "t"],
+    "hold-release": ["hold", "release", "--tenant", "t", "--hold-id", "hold-1", "--reason", "r"],
+    "evidence-export": ["evidence", "export", "--tenant", "t", "--since", "1d", "--out", "OUT"],
+}
+
+
+@pytest.mark.parametrize("argv", READERS.values(), ids=READERS.keys())
+def test_a_reader_refuses_a_store_path_with_nothing_there_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    typo = tmp_path / "audit-dat"
+    out = tmp_path / "bundle"
+    argv = [str(out) if a == "OUT" else a for a in argv]
+    err = one_line_error(capsys, ["--dsn", f"chdb://{typo}", *argv])
+    assert err == f"autogen-audit {argv[0]}: error: no store at {typo} (check --dsn or AUDIT_STORE_DSN)"
+    assert sorted(tmp_path.iterdir()) == []  # neither the store nor a bundle directory
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["keys", "add", "--name", "ops", "--admin"],
+        ["retention", "set", "--days", "30"],
+        ["hold", "place", "--tenant", "t", "--reason", "case 1", "--actor", "legal"],
+    ],
+    ids=lambda argv: "-".join(argv[:2]),
+)
+def test_a_command_that_sets_a_store_up_still_creates_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    monkeypatch.setenv("AUDIT_KEY_DIR", str(tmp_path / "keys"))
+    store = tmp_path / "store"
+    assert main(["--dsn", f"chdb://{store}", *argv]) == 0, capsys.readouterr().err
+    assert store.is_dir()
 
 
 def test_evidence_export_needs_a_scope_and_never_overwrites(

@@ -69,7 +69,9 @@ def test_parse_size() -> None:
 
 
 def test_subprocess_prints_no_stack_trace(tmp_path: Path) -> None:
-    # A separate process with its own store: no fixture holds this path.
+    # A separate process with its own store: no fixture holds this path. `sql` creates no store, so the
+    # directory is made here (the CLI applies the schema to it); this process cannot open a second chdb path.
+    (tmp_path / "store").mkdir()
     dsn = f"chdb://{tmp_path / 'store'}"
     cmd = [sys.executable, "-m", "collector", "--dsn", dsn, "sql"]
     done = subprocess.run([*cmd, "SELECT * FROM file('/etc/passwd')"], capture_output=True, text=True,
