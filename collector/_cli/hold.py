@@ -45,8 +45,11 @@ def run(args: argparse.Namespace) -> int:
     from .._integrity._holds import hold_log, place_hold, release_hold
     from .._store._client import Store
     from ._access import resolve_dsn
+    from ._args import require_tenant
     from ._output import render
 
+    if args.action == "place":
+        require_tenant(args.tenant)  # before the store is opened and a signing key generated
     # Only `place` sets a store up; `list`, `log` and `release` at a mistyped path would find no holds.
     store = Store.open(resolve_dsn(args.dsn), create=args.action == "place")
     try:

@@ -26,8 +26,12 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
     from ._access import ServiceClient, open_store_or_service
+    from ._args import require_tenant
     from ._output import render
 
+    if args.keys_command == "add":
+        for tenant in args.tenant:
+            require_tenant(tenant)  # the key would otherwise be stored for the other tenants alone, or refused vaguely
     # Only `add` sets a store up; `list` and `revoke` at a mistyped path would find no keys there.
     target = open_store_or_service(args.dsn, create=args.keys_command == "add")
     try:

@@ -37,8 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from .._integrity._retention import apply_retention, policies, set_policy
     from .._store._client import Store
     from ._access import resolve_dsn
+    from ._args import require_tenant
     from ._output import render
 
+    if args.action == "set":
+        require_tenant(args.tenant, wildcard=True)
     # Only `set` sets a store up; `list` and `apply` at a mistyped path would find nothing to list or expire.
     store = Store.open(resolve_dsn(args.dsn), create=args.action == "set")
     try:

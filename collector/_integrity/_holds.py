@@ -152,7 +152,7 @@ def place_hold(
     store: Store, writer: SignedWriter, tenant_id: str, correlation_id: str, reason: str, actor: str, redact: Redact
 ) -> Hold:
     """Place a hold (reason and actor are redacted before they are stored or signed)."""
-    if not tenant_id:
+    if not tenant_id.strip():  # no event has a blank tenant: the hold would protect nothing
         raise IntegrityError("a legal hold needs a tenant")
     hold = Hold(tenant_id, correlation_id, "hold-" + secrets.token_hex(6), redact(reason), redact(actor), True)
     _log(store, writer, hold, "place", hold.reason)

@@ -44,6 +44,8 @@ def set_policy(store: Store, tenant_id: str, classification: str, days: int) -> 
         raise IntegrityError(f"unknown classification {classification!r}: use one of {', '.join(CLASSES)} or *")
     if days < 1:
         raise IntegrityError("retention must be at least one day")
+    if not tenant_id.strip():  # no event has an empty tenant: the rule would never apply
+        raise IntegrityError("a retention rule needs a tenant, or * for every tenant")
     store.insert("retention_policies", [[tenant_id, classification, days, time.time_ns()]],
                  ["tenant_id", "classification", "days", "version"])  # fmt: skip
     return Policy(tenant_id, classification, days)

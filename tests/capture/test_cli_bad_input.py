@@ -117,6 +117,31 @@ def test_a_command_that_sets_a_store_up_still_creates_it(
     assert store.is_dir()
 
 
+@pytest.mark.parametrize("tenant", ["", "  "], ids=["empty", "blank"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["retention", "set", "--days", "30", "--tenant"],
+        ["hold", "place", "--reason", "case 1", "--actor", "legal", "--tenant"],
+        ["keys", "add", "--name", "ops", "--tenant"],
+        ["keys", "add", "--name", "ops", "--tenant", "acme", "--tenant"],
+    ],
+    ids=["retention-set", "hold-place", "keys-add", "keys-add-second"],
+)
+def test_a_tenant_that_names_no_tenant_is_refused_before_anything_is_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str], tenant: str
+) -> None:
+    # No event has an empty tenant: a rule, hold or key for one would be accepted and never apply.
+    monkeypatch.setenv("AUDIT_KEY_DIR", str(tmp_path / "keys"))
+    err = one_line_error(capsys, ["--dsn", f"chdb://{tmp_path / 'store'}", *argv, tenant])
+    every = ", or * for every tenant" if argv[0] == "retention" else ""
+    assert err == (
+        f"autogen-audit {argv[0]}: error: --tenant {tenant!r} names no tenant: give a tenant id{every} "
+        "(no event has an empty one)"
+    )
+    assert sorted(tmp_path.iterdir()) == []  # no store set up, no signing key generated
+
+
 def test_evidence_export_needs_a_scope_and_never_overwrites(
     dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

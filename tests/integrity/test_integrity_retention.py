@@ -12,6 +12,7 @@ from collector._cli.main import main
 from collector._integrity import open_writer, verify_store, verify_task
 from collector._integrity._holds import active_holds, hold_log, place_hold, release_hold
 from collector._integrity._retention import apply_retention, set_policy
+from collector._integrity.errors import IntegrityError
 
 from ._support import Rig, mutate, rows
 
@@ -94,3 +95,15 @@ def test_retention_cli_dry_run_changes_nothing(rig: Rig, capsys: pytest.CaptureF
     assert "would expire 1 interval(s) [(1, 5)] (5 events)" in capsys.readouterr().out
     assert rows(rig.store, "SELECT count() FROM events WHERE tenant_id = {t:String}", t=tenant) == [(5,)]
     assert main(["--dsn", rig.store.dsn, "hold", "list"]) == 0
+
+
+@pytest.mark.parametrize("tenant", ["", "  "], ids=["empty", "blank"])
+def test_a_rule_or_hold_for_a_tenant_no_event_has_is_refused(rig: Rig, redactor: object, tenant: str) -> None:
+    # No event has an empty or blank tenant: the rule would never apply, the hold would protect nothing.
+    with pytest.raises(IntegrityError, match="a retention rule needs a tenant, or \\* for every tenant"):
+        set_policy(rig.store, tenant, "*", 30)
+    writer = open_writer(rig.integrity, rig.store)
+    with pytest.raises(IntegrityError, match="a legal hold needs a tenant"):
+        place_hold(rig.store, writer, tenant, "", "case 7", "auditor-3", redact_with(redactor))
+    assert rows(rig.store, "SELECT count() FROM retention_policies FINAL WHERE trim(tenant_id) = ''") == [(0,)]
+    assert rows(rig.store, "SELECT count() FROM legal_holds FINAL WHERE trim(tenant_id) = ''") == [(0,)]

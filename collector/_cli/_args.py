@@ -1,0 +1,14 @@
+"""Checks of command-line values, run before a command opens the store."""
+
+from __future__ import annotations
+
+
+def require_tenant(tenant: str, *, wildcard: bool = False) -> str:
+    """A ``--tenant`` that names a tenant. No event has an empty or blank tenant id, so a retention
+    rule, hold or key for one would be accepted and then silently never apply."""
+    from ..errors import ConfigError
+
+    if not tenant.strip():
+        every = ", or * for every tenant" if wildcard else ""
+        raise ConfigError(f"--tenant {tenant!r} names no tenant: give a tenant id{every} (no event has an empty one)")
+    return tenant
