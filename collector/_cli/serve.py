@@ -105,6 +105,37 @@ def _free_port(host: str) -> int:
         raise ConfigError(f"cannot listen on {host}: {exc.strerror or type(exc).__name__}") from exc
 
 
+def check_listen(host: str, port: int) -> None:
+    """Refuse with one line an address uvicorn cannot listen on, above all a port in use: uvicorn
+    would log its error and exit 3, after the demo ran and the store, service file and pipeline were
+    set up. Binds as asyncio's create_server does for uvicorn (every address the host resolves to,
+    SO_REUSEADDR, IPv6 sockets v6-only), then lets go. uvicorn binds again a moment later: a port
+    taken in between still gets its own error."""
+    import socket
+
+    from ..errors import ConfigError
+
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    sockets: list[socket.socket] = []
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError:
+                continue  # a family this machine lacks: asyncio skips it too
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError as exc:  # socket.gaierror too: a host name that does not resolve
+        raise ConfigError(f"cannot listen on {where}: {exc.strerror or type(exc).__name__}") from exc
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def record_demo(dsn: str | None) -> None:
     """Record the demo team runs (the demo opens and closes the store itself, before we own it)."""
     import importlib
@@ -184,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
     port = base.port if args.port is None else args.port
     if port == 0:
         port = _free_port(host)
+    check_listen(host, port)  # before the demo runs and the store is opened: nothing to undo
     loopback = is_loopback(host)
     dsn = resolve_dsn(args.dsn)
     if args.demo:
@@ -241,6 +273,7 @@ def _run_ingest_only(args: argparse.Namespace) -> int:
     from ._access import resolve_dsn
 
     host, port = args.host or "127.0.0.1", 8700 if args.port is None else args.port
+    check_listen(host, port)  # before the store is opened and the pipeline started: nothing to undo
     dsn = resolve_dsn(args.dsn)
     store = Store.open(dsn)
     pipeline = None

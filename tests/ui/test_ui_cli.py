@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -104,3 +105,26 @@ def test_cli_goes_through_the_running_service(tmp_path: Path) -> None:
         server.wait(timeout=30)
     assert not service_file.exists()  # removed on exit
     assert cli(dsn, "keys", "list").returncode == 0  # and the store is free again
+
+
+@pytest.mark.parametrize("mode", [[], ["--ingest-only"]], ids=["serve", "ingest-only"])
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path, mode: list[str]) -> None:
+    store = tmp_path / "store"
+    dsn = f"chdb://{store}"
+    if not mode:  # a key, so that `serve` goes as far as listening
+        assert cli(dsn, "keys", "add", "--name", "ops", "--admin").returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "collector", "--dsn", dsn, "serve", *mode, "--port", str(port)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+            env={**os.environ, "AUDIT_INGEST_TOKEN": "t" * 32},
+        )  # fmt: skip
+    # Not uvicorn's log lines and its exit status 3: one line, exit 2, like every other bad input.
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr == f"autogen-audit serve: error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    assert not (store / ".service.json").exists()
+    if mode:  # refused before the store was opened: the sidecar set nothing up
+        assert not store.exists()
