@@ -2,7 +2,8 @@
 
 Values are redacted one by one: a tool call's arguments, a tool result, a multimodal message's
 parts, and a string that is itself a JSON object or array (parsed, redacted field by field,
-re-serialized). Keys are analysed too (an app's dict may be keyed by a customer's email), except
+re-serialized). Integers of nine digits or more are analysed as their digits (a card or phone number in a tool
+call's JSON arguments). Keys are analysed too (an app's dict may be keyed by a customer's email), except
 the serializer's ``__dunder__`` tags; field names repeat endlessly, so one found clean is
 remembered per policy (``clean_keys``) and costs a set lookup after that. A value under a sensitive
 key (``password``, ``dbPassword``, ``client_secret``) is a secret whatever it looks like.
@@ -59,6 +60,19 @@ class Leaf:
 
 
 @dataclass(frozen=True, slots=True)
+class NumberLeaf:
+    """A long integer, analysed as its digits (a card or phone number sent as a JSON number): kept
+    as the number when nothing was found in it, else replaced by the redacted text."""
+
+    index: int
+    value: int
+
+
+# Integers of fewer digits cannot be a card, phone or account number; longer ones are analysed.
+_NUMBER_MIN = 10**8
+
+
+@dataclass(frozen=True, slots=True)
 class Secret:
     """A value under a sensitive key: replaced whole, never analysed."""
 
@@ -106,6 +120,9 @@ def split(
                 return JsonText(split(parsed, sensitive_keys, texts, depth + 1, clean_keys, key_leaves))
         texts.append(value)
         return Leaf(len(texts) - 1)
+    if type(value) is int and not -_NUMBER_MIN < value < _NUMBER_MIN:
+        texts.append(str(value))
+        return NumberLeaf(len(texts) - 1, value)
     if isinstance(value, dict):
         # Per item: a string of the exact shape STRUCTURAL expects under its key is kept; any
         # non-empty value under a sensitive key is a secret, whole; anything else is split. Tested by the
@@ -180,6 +197,9 @@ def join(tree: Any, redacted: list[str], secret: Callable[[str], str]) -> Any:
         return redacted[tree.index]
     if isinstance(tree, Secret):
         return secret(tree.value)
+    if isinstance(tree, NumberLeaf):
+        text = redacted[tree.index]
+        return tree.value if text == str(tree.value) else text
     if isinstance(tree, JsonText):
         return json.dumps(join(tree.tree, redacted, secret), ensure_ascii=False)
     if isinstance(tree, dict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from redaction import Redactor
 
 
@@ -45,3 +47,32 @@ def test_an_email_right_after_a_slash_is_found(redactor: Redactor) -> None:
     ):
         out = redactor.redact_value({"x": text}, "acme").value["x"]
         assert "jane.doe" not in out and "<EMAIL_ADDRESS>" in out and kept in out, out
+
+
+def test_numbers_that_are_pii_are_redacted_and_other_numbers_kept(redactor: Redactor) -> None:
+    # An LLM's tool call may carry a card or phone number as a JSON number, not a string: the
+    # arguments text is parsed and walked, and a number used to be kept as it was, unanalysed.
+    arguments = '{"card_number": 4111111111111111, "phone": 4155550132, "quantity": 2, "order": 42}'
+    value = {
+        "arguments": arguments,
+        "card": 378282246310005,
+        "items": [4111111111111111, 3],
+        "prompt_tokens": 1234,
+        "ts": 1700000000123456789,
+        "ratio": 0.5,
+        "flag": True,
+    }
+    out = redactor.redact_value(value, "acme")
+    text = str(out.value)
+    for raw in ("4111111111111111", "4155550132", "378282246310005"):
+        assert raw not in text
+    assert out.counts.get("CREDIT_CARD", 0) >= 3 and out.counts.get("PHONE_NUMBER", 0) >= 1
+    args = json.loads(out.value["arguments"])
+    assert (args["quantity"], args["order"]) == (2, 42)  # small numbers stay numbers
+    assert out.value["items"][1] == 3
+    assert (out.value["prompt_tokens"], out.value["ts"], out.value["ratio"], out.value["flag"]) == (
+        1234,
+        1700000000123456789,
+        0.5,
+        True,
+    )
