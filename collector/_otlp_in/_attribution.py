@@ -54,25 +54,43 @@ def team_source(attrs: Mapping[str, Any]) -> str:
 
 
 class TeamIndex:
-    """Team id -> the TaskRef a remote hook opened for it, so the team's spans join its task."""
+    """Team id -> the TaskRefs remote hooks opened for it, with their start times, so the team's
+    spans join the task that was running when they started.
+
+    A team object may run consecutive tasks, of different tenants too (docs/capture.md), and an
+    app's span exporter sends its batches late: a span that arrives after the next task started
+    still belongs to the task before it.
+    """
+
+    _PER_TEAM = 16  # starts kept per team: a late span is seconds late, not sixteen tasks late
 
     def __init__(self, capacity: int = _KNOWN_MAX) -> None:
-        self._refs: OrderedDict[str, TaskRef] = OrderedDict()
+        self._refs: OrderedDict[str, list[tuple[int, TaskRef]]] = OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
 
-    def note(self, ref: TaskRef) -> None:
+    def note(self, ref: TaskRef, started_ns: int = 0) -> None:
         if not ref.team_id:
             return
         with self._lock:
-            self._refs[ref.team_id] = ref
+            starts = self._refs.setdefault(ref.team_id, [])
+            starts.append((started_ns, ref))
+            starts.sort(key=lambda start: start[0])
+            del starts[: -self._PER_TEAM]
             self._refs.move_to_end(ref.team_id)
             if len(self._refs) > self._capacity:
                 self._refs.popitem(last=False)
 
-    def get(self, team_id: str) -> TaskRef | None:
+    def get(self, team_id: str, at_ns: int = 0) -> TaskRef | None:
+        """The task of the team that started last at or before ``at_ns`` (0: the latest); None when
+        every known task of the team started after it."""
         with self._lock:
-            return self._refs.get(team_id)
+            starts = self._refs.get(team_id)
+            if not starts:
+                return None
+            if not at_ns:
+                return starts[-1][1]
+            return next((ref for started, ref in reversed(starts) if started <= at_ns), None)
 
 
 class OtlpAttribution:
@@ -83,7 +101,9 @@ class OtlpAttribution:
         self._unattributed = unattributed_tenant
         self.teams = teams or TeamIndex()
 
-    def resolve(self, attrs: Mapping[str, Any], resource: Mapping[str, Any], trace_id: str) -> TaskRef:
+    def resolve(self, attrs: Mapping[str, Any], resource: Mapping[str, Any], trace_id: str, at_ns: int = 0) -> TaskRef:
+        """``at_ns``: when the span started or the record was made (0 if unknown)."""
+
         def pick(key: str) -> str:
             value = attrs.get(key, resource.get(key))
             return str(value)[:256] if value not in (None, "") else ""
@@ -92,7 +112,7 @@ class OtlpAttribution:
         source = team_source(attrs)[:256]
         if tenant and correlation:
             return TaskRef(tenant, correlation, user, source)
-        known = self.teams.get(source) if source else None
+        known = self.teams.get(source, at_ns) if source else None
         if known is not None and (not tenant or tenant == known.tenant_id):
             return known
         match = self._pattern.match(source) if source else None

@@ -65,9 +65,9 @@ def spans_to_events(request: ExportTraceServiceRequest, attribution: OtlpAttribu
             for span in scope_spans.spans:
                 trace_id, span_id = span.trace_id.hex(), span.span_id.hex()
                 attrs = _structured(attributes(span.attributes))
-                ref = attribution.resolve(attrs, resource, trace_id)
-                dest = parse_destination(attrs.get("messaging.destination"))
                 start, end = span.start_time_unix_nano, span.end_time_unix_nano
+                ref = attribution.resolve(attrs, resource, trace_id, start)
+                dest = parse_destination(attrs.get("messaging.destination"))
                 payload = {
                     "__type__": "OtelSpan",
                     "name": span.name,
@@ -113,7 +113,9 @@ def logs_to_events(request: ExportLogsServiceRequest, attribution: OtlpAttributi
             for record in scope_logs.log_records:
                 trace_id = record.trace_id.hex()
                 attrs = _structured(attributes(record.attributes))
-                ref = attribution.resolve(attrs, resource, trace_id)
+                ref = attribution.resolve(
+                    attrs, resource, trace_id, record.time_unix_nano or record.observed_time_unix_nano
+                )
                 # Log records have no id: a digest of the record and its resource is stable across retries.
                 # Identical records in one request (a repeated line logged within one clock tick) are
                 # still distinct events: the nth copy's id carries its place, as stable as the digest.

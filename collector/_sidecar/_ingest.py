@@ -107,7 +107,7 @@ class Ingest:
         self.duplicates += len(events) - len(fresh)
         for event in fresh:
             if event.kind == EventKind.TASK_START:
-                self.attribution.teams.note(event.task)
+                self.attribution.teams.note(event.task, event.ts_ns)
         return fresh
 
     def _prune(self) -> None:

@@ -182,3 +182,43 @@ def test_identical_log_records_in_one_request_are_each_stored_once(
     assert len(found) == 3
     assert len({event_id for event_id, _ in found}) == 3
     assert all(EMAIL not in payload and "retrying" in payload for _, payload in found)
+
+
+def test_spans_of_a_reused_team_stay_with_the_task_that_was_running_when_they_started(
+    sidecar: ThreadedServer, module_store: Store
+) -> None:
+    # One team object run for consecutive tasks of two tenants (docs/capture.md allows reusing a
+    # team key). The app's span exporter sends the first task's spans late, after the second task
+    # started: they were filed under the second tenant's task, showing the first tenant's
+    # messages to the second tenant's auditor.
+    team = "3f0c2b9e-5d6a-4c1e-9b7f-2a8d4e6f1c30"
+    t0 = 1_700_000_100_000_000_000
+
+    def start(tenant: str, corr: str, ts: int) -> list[Any]:
+        return [f"start-{corr}", tenant, corr, "", team, "RoundRobinGroupChat", 0, ts, "task_start",
+                {"__type__": "TaskStart"}, "", "", "", "", 0]  # fmt: skip
+
+    starts = [start("tenant-first", "corr-reuse-1", t0), start("tenant-second", "corr-reuse-2", t0 + 10 * 10**9)]
+    response = httpx.post(f"{sidecar.url}/v1/audit/events", json={"v": 1, "events": starts}, headers=AUTH, timeout=30)
+    assert response.status_code == 200
+    trace_id, span_id = "6c9a3f1e2b4d5a6c7e8f9a0b1c2d3e4f", "a1b2c3d4e5f60718"
+    span = {
+        "traceId": trace_id, "spanId": span_id, "name": "autogen publish group_topic", "kind": 4,
+        "startTimeUnixNano": str(t0 + 10**9), "endTimeUnixNano": str(t0 + 2 * 10**9),
+        "attributes": [
+            {"key": "messaging.destination", "value": {"stringValue": f"group_topic_{team}.({team})-T"}},
+            {"key": "message", "value": {"stringValue": '{"content": "refund order-991 for the first tenant"}'}},
+        ],
+    }  # fmt: skip
+    body = {
+        "resourceSpans": [
+            {"resource": {"attributes": []}, "scopeSpans": [{"scope": {"name": "autogen"}, "spans": [span]}]}
+        ]
+    }
+    assert httpx.post(f"{sidecar.url}/v1/traces", json=body, headers=AUTH, timeout=30).status_code == 200
+    found = rows(
+        module_store,
+        "SELECT tenant_id, correlation_id FROM events WHERE event_id = {id:String}",
+        id=f"otlp-{trace_id}-{span_id}",
+    )
+    assert found == [("tenant-first", "corr-reuse-1")]
