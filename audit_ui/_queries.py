@@ -135,7 +135,10 @@ def tenant_scope(principal: Principal, params: dict[str, Any]) -> str:
 
 
 def _ts(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    # The year written out in four digits: strftime's %Y drops the zeros of a year before 1000,
+    # which the query parameter then cannot parse.
+    utc = value.astimezone(dt.UTC)
+    return f"{utc.year:04d}-{utc:%m-%d %H:%M:%S.%f}"
 
 
 def _like(text: str) -> str:
@@ -269,6 +272,8 @@ def task_events(
 
 
 def get_event(store: Queryable, principal: Principal, task: TaskRow, seq: int) -> EventRow:
+    if not 0 <= seq < 2**64:  # no event has it, and the UInt64 parameter would fail in the query
+        raise NotFound("no such event")
     params: dict[str, Any] = {"tenant": task.tenant_id, "cid": task.correlation_id, "seq": seq}
     scope = tenant_scope(principal, params)
     sql = (

@@ -38,14 +38,26 @@ def principal(request: Request) -> Principal:
 
 
 def parse_when(value: str | None, name: str) -> dt.datetime | None:
-    """A filter time: ISO 8601 or an HTML datetime-local value; a time without zone is UTC."""
+    """A filter time: ISO 8601 or an HTML datetime-local value; a time without zone is UTC. Times
+    outside what the store's DateTime64 columns hold (1900 to 2299) are brought to that range: no
+    event lies beyond it, so the filter means the same."""
     if not value:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError as exc:
         raise BadRequest(f"{name}: expected a time like 2024-05-01T13:00") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    if not parsed.tzinfo:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    try:
+        parsed = parsed.astimezone(dt.UTC)
+    except OverflowError:  # year 1 or 9999 with an offset that moves it out of the calendar
+        parsed = _EARLIEST if parsed.year < 2000 else _LATEST
+    return min(max(parsed, _EARLIEST), _LATEST)
+
+
+_EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+_LATEST = dt.datetime(2299, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
 
 
 def jsonable(value: Any) -> Any:

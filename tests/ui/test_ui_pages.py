@@ -45,6 +45,31 @@ def test_filters(client: TestClient, env: Env) -> None:
     assert client.get("/api/tasks?status=bogus", headers=key).status_code == 400
 
 
+def test_times_and_seqs_out_of_the_stores_range_are_answered_not_crashed(env: Env) -> None:
+    # Years before 1000 (strftime wrote "1-01-01", which the query parameter cannot parse) and a
+    # negative seq (the UInt64 parameter) each gave a bare 500.
+    client = TestClient(env.app, base_url="http://127.0.0.1", raise_server_exceptions=False)
+    key = bearer(env.keys["admin"])
+
+    def ids(query: str) -> set[tuple[str, str]]:
+        response = client.get(f"/api/tasks?limit=500&{query}", headers=key)
+        assert response.status_code == 200, response.text
+        return {(t["tenant_id"], t["correlation_id"]) for t in response.json()["tasks"]}
+
+    everything = ids("")
+    assert len(everything) == 14
+    for early in ("0001-01-01", "0999-06-01", "0001-01-01T00:00%2B14:00", "1899-12-31"):
+        assert ids(f"since={early}") == everything, early
+        assert ids(f"until={early}") == set(), early
+    for late in ("9999-12-31T23:59:59", "9999-12-31T23:59-14:00", "2300-01-01"):
+        assert ids(f"until={late}") == everything, late
+        assert ids(f"since={late}") == set(), late
+    assert client.get("/tasks?since=0001-01-01", headers=key).status_code == 200
+    for seq in ("-1", "18446744073709551616"):
+        for path in (f"/api/tasks/shared-id/events/{seq}", f"/tasks/shared-id/events/{seq}"):
+            assert client.get(path, params={"tenant": "tenant-a"}, headers=key).status_code == 404, path
+
+
 def test_timeline_page_shows_everything_escaped(client: TestClient, env: Env) -> None:
     page = client.get("/tasks/a-task-1?tenant=tenant-a", headers=bearer(env.keys["a"]))
     assert page.status_code == 200
