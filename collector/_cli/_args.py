@@ -11,4 +11,7 @@ def require_tenant(tenant: str, *, wildcard: bool = False) -> str:
     if not tenant.strip():
         every = ", or * for every tenant" if wildcard else ""
         raise ConfigError(f"--tenant {tenant!r} names no tenant: give a tenant id{every} (no event has an empty one)")
+    if tenant.strip() == "*" and not wildcard:
+        # Only retention rules read * as every tenant: a hold or key for "*" would match no event.
+        raise ConfigError("--tenant '*' is not a tenant here: give one tenant id (only retention rules take *)")
     return tenant

@@ -142,6 +142,28 @@ def test_a_tenant_that_names_no_tenant_is_refused_before_anything_is_stored(
     assert sorted(tmp_path.iterdir()) == []  # no store set up, no signing key generated
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["hold", "place", "--reason", "case 1", "--actor", "legal", "--tenant", "*"],
+        ["keys", "add", "--name", "ops", "--tenant", " * "],
+    ],
+    ids=["hold-place", "keys-add"],
+)
+def test_a_wildcard_tenant_is_refused_where_it_would_match_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    # Only retention rules read * as every tenant. A hold for "*" protected no event while looking
+    # like it protected all; a key for "*" saw nothing.
+    monkeypatch.setenv("AUDIT_KEY_DIR", str(tmp_path / "keys"))
+    err = one_line_error(capsys, ["--dsn", f"chdb://{tmp_path / 'store'}", *argv])
+    assert err == (
+        f"autogen-audit {argv[0]}: error: --tenant '*' is not a tenant here: give one tenant id "
+        "(only retention rules take *)"
+    )
+    assert sorted(tmp_path.iterdir()) == []
+
+
 def test_evidence_export_needs_a_scope_and_never_overwrites(
     dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
