@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def require_tenant(tenant: str, *, wildcard: bool = False) -> str:
-    """A ``--tenant`` that names a tenant. No event has an empty or blank tenant id, so a retention
+    """A ``--tenant`` that names a tenant, without the spaces around it (as the UI's filters and
+    ``keys add`` read it). No event has an empty or blank tenant id, or one in spaces, so a retention
     rule, hold or key for one would be accepted and then silently never apply."""
     from ..errors import ConfigError
 
@@ -14,4 +15,4 @@ def require_tenant(tenant: str, *, wildcard: bool = False) -> str:
     if tenant.strip() == "*" and not wildcard:
         # Only retention rules read * as every tenant: a hold or key for "*" would match no event.
         raise ConfigError("--tenant '*' is not a tenant here: give one tenant id (only retention rules take *)")
-    return tenant
+    return tenant.strip()

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from ._output import render
 
     if args.action == "place":
-        require_tenant(args.tenant)  # before the store is opened and a signing key generated
+        args.tenant = require_tenant(args.tenant)  # before the store is opened and a signing key generated
     # Only `place` sets a store up; `list`, `log` and `release` at a mistyped path would find no holds.
     store = Store.open(resolve_dsn(args.dsn), create=args.action == "place")
     try:

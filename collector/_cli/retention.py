@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from ._output import render
 
     if args.action == "set":
-        require_tenant(args.tenant, wildcard=True)
+        args.tenant = require_tenant(args.tenant, wildcard=True)
     # Only `set` sets a store up; `list` and `apply` at a mistyped path would find nothing to list or expire.
     store = Store.open(resolve_dsn(args.dsn), create=args.action == "set")
     try:

@@ -164,6 +164,23 @@ def test_a_wildcard_tenant_is_refused_where_it_would_match_nothing(
     assert sorted(tmp_path.iterdir()) == []
 
 
+def test_a_tenant_in_spaces_is_stored_without_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No event has " acme " as its tenant: a rule or hold stored with the spaces never applied.
+    monkeypatch.setenv("AUDIT_KEY_DIR", str(tmp_path / "keys"))
+    dsn = f"chdb://{tmp_path / 'store'}"
+    assert main(["--dsn", dsn, "retention", "set", "--tenant", " acme ", "--days", "30"]) == 0
+    assert main(["--dsn", dsn, "hold", "place", "--tenant", " acme", "--reason", "case 1", "--actor", "legal"]) == 0
+    capsys.readouterr()
+    query = (
+        "SELECT (SELECT groupArray(tenant_id) FROM retention_policies), (SELECT groupArray(tenant_id) FROM legal_holds)"
+    )
+    assert main(["--dsn", dsn, "sql", "--format", "json", query]) == 0
+    out = capsys.readouterr().out
+    assert out.count('"acme"') == 2 and " acme" not in out, out
+
+
 def test_evidence_export_needs_a_scope_and_never_overwrites(
     dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
