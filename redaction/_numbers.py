@@ -134,9 +134,17 @@ IBAN_LENGTHS = dict(
     )
 )
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?=[ -]?[A-Z0-9])")
-_CARD = re.compile(r"(?<![\d.,/-])\d(?:[ -]?\d){11,18}(?![\d])")
+# Not inside a longer number: after a digit, or a digit and a decimal point (0.4111... is a
+# float). After a comma it is a card (a CSV field, "1001,4111..."), after a word and a dot too.
+_CARD = re.compile(r"(?<![\d/-])(?<!\d\.)\d(?:[ -]?\d){11,18}(?![\d])")
 _PHONE = re.compile(
     r"(?<![\w+/.:#-])(?:\+|00)?\(?\d[\d ().-]{5,22}\d(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?(?![\w@.-]\w)"
+)
+# A number in a phone URI (tel:, sms:, a WhatsApp link) is a phone by what it is written in, and
+# the ':' or '/' before it keeps _PHONE from seeing it: "[Call us](tel:+14155550132)".
+_PHONE_URI = re.compile(
+    r"(?i)(?:(?<![\w.+-])(?:tel|sms|smsto|mms|callto|facetime|facetime-audio|whatsapp|viber|skype):(?://)?"
+    r"|(?<![\w.-])wa\.me/)(?P<number>\+?\d[\d().-]{5,22}\d)(?![\d\w])"
 )
 _PHONE_CONTEXT = re.compile(
     r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|called|calling|fax|whatsapp|sms|text me|ring|number|reach|contact)\b"  # noqa: E501
@@ -285,6 +293,9 @@ class AuditPhoneRecognizer(LocalRecognizer):
             score = self._score(span, text, start)
             if score:
                 out.append(_result("PHONE_NUMBER", start, start + len(span), score, self._rname))
+        for m in _PHONE_URI.finditer(text):
+            if 7 <= sum(ch.isdigit() for ch in m["number"]) <= 15:
+                out.append(_result("PHONE_NUMBER", m.start("number"), m.end("number"), 0.9, self._rname))
         return out
 
     def _score(self, span: str, text: str, start: int) -> float:

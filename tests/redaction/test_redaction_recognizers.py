@@ -22,6 +22,15 @@ TRUE = [
     ("CREDIT_CARD", "visa19 4982597919074833786 here"),  # 19-digit Visa
     ("CREDIT_CARD", "jcb 3530111333300000"),
     ("CREDIT_CARD", "discover 6011111111111117"),
+    # After a word and a dot (a Core app's topic "orders.<card>") or a comma (a CSV field), the
+    # lookbehind meant for decimals and number lists kept these whole.
+    ("CREDIT_CARD", "orders.4111111111111111"),
+    ("CREDIT_CARD", "id,card,exp\n1001,4111111111111111,12/29"),
+    # Phone URIs: the ':' or '/' before the number hid it from the phone pattern.
+    ("PHONE_NUMBER", "[Call us](tel:+14155550132)"),
+    ("PHONE_NUMBER", '<a href="tel:+1-415-555-0132">call</a>'),
+    ("PHONE_NUMBER", "text sms:+447911123456 or"),
+    ("PHONE_NUMBER", "chat on https://wa.me/14155550132"),
     ("IBAN_CODE", "IBAN DE89 3704 0044 0532 0130 00"),
     ("IBAN_CODE", "iban GB82WEST12345698765432."),
     ("IBAN_CODE", "send to NO9386011117947"),
@@ -59,6 +68,7 @@ FALSE = [
     "uuid 123e4567-e89b-12d3-a456-426614174000 logged",
     "HTTP 404 on port 8080, retry 3 of 5",
     "the number 1234567890123456 is not a card",
+    "probability 0.4111111111111111 and 3.4111111111111111e-05",
     "GB82WEST12345698765433 has a bad checksum",
     "AKIA is a prefix; eyJ alone is not a JWT",
 ]
