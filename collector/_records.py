@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, Protocol
 from ._describe import describe
 from ._events import CapturedEvent, EventRecord
 from ._json_text import JsonSnapshot
-from ._serialize import SerializeReport, clean_str, dumps_bounded, from_json_text, to_jsonable
+from ._serialize import SerializeReport, clean_str, dumps_bounded, from_json_text, to_jsonable, valid_utf8
 from ._settings import AuditSettings
 
 log = logging.getLogger("collector")
@@ -111,35 +111,39 @@ class RecordBuilder:
         if status != "ok":
             content = f"<{status}>"
         ref = event.task
+        # Every string column made valid UTF-8 (``valid_utf8``): ids and agent names are the app's
+        # (a user id read from argv can hold a lone surrogate), and a row the store's client cannot
+        # encode would hold its whole batch in the spool for ever.
+        v = valid_utf8
         record = EventRecord(
-            event_id=self.event_id(event),
-            tenant_id=ref.tenant_id,
-            correlation_id=ref.correlation_id,
+            event_id=v(self.event_id(event)),
+            tenant_id=v(ref.tenant_id),
+            correlation_id=v(ref.correlation_id),
             seq=event.seq,
             ts_ns=event.ts_ns,
             kind=str(event.kind),
-            user_id=ref.user_id,
-            team_id=team_id,
-            team_type=ref.team_type,
-            sender=sender,
-            recipient=recipient,
-            topic_type=event.topic_type,
-            topic_source=topic_source,
-            message_type=described.message_type or _type_name(event.payload),
-            message_id=described.message_id,
-            source=described.source,
+            user_id=v(ref.user_id),
+            team_id=v(team_id),
+            team_type=v(ref.team_type),
+            sender=v(sender),
+            recipient=v(recipient),
+            topic_type=v(event.topic_type),
+            topic_source=v(topic_source),
+            message_type=v(described.message_type or _type_name(event.payload)),
+            message_id=v(described.message_id),
+            source=v(described.source),
             content=content,
             payload=payload_text,
             prompt_tokens=described.prompt_tokens,
             completion_tokens=described.completion_tokens,
-            model=described.model,
-            tool_name=described.tool_name,
+            model=v(described.model),
+            tool_name=v(described.tool_name),
             duration_ms=event.duration_ns / 1e6,
             is_error=described.is_error,
             error=clean_str(described.error, 4096, report),
-            redaction=dict(getattr(outcome, "counts", {}) or {}),
-            redaction_status=status if not report.placeholders or status != "ok" else "ok",
-            policy_version=str(getattr(outcome, "policy_version", "")),
+            redaction={v(str(k)): n for k, n in (getattr(outcome, "counts", {}) or {}).items()},
+            redaction_status=v(status if not report.placeholders or status != "ok" else "ok"),
+            policy_version=v(str(getattr(outcome, "policy_version", ""))),
             truncated=report.truncated,
             content_chars=len(content),
         )

@@ -41,6 +41,19 @@ def clean_str(text: str, limit: int, report: SerializeReport) -> str:
     return text
 
 
+def valid_utf8(text: str) -> str:
+    """``text`` as valid UTF-8: each lone surrogate (invalid UTF-8 decoded with surrogateescape, an
+    escaped surrogate in JSON) becomes ``?``, as in ``clean_str``. The store's client cannot encode
+    a string that holds one, so a row with it would never be inserted."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def to_jsonable(obj: Any, *, max_depth: int, max_chars: int, report: SerializeReport | None = None) -> Any:
     """Convert obj to dicts, lists, str, int, float, bool and None."""
     report = report if report is not None else SerializeReport()
