@@ -174,8 +174,13 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+# Token counts go to UInt32 columns: past it a count was stored wrapped around, and past UInt64 the
+# client refused the whole batch's insert for good. Capped at the top, which says "absurd" plainly.
+UINT32_MAX = 2**32 - 1
+
+
 def _int(value: Any) -> int:
     try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
+        return min(max(0, int(value)), UINT32_MAX)
+    except (TypeError, ValueError, OverflowError):  # int(inf) raises OverflowError
         return 0

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ._describe import UINT32_MAX
 from ._events import EventKind, EventRecord, TaskRecord
 from ._records import BuiltEvent
 from ._task_lookup import TaskLookup
@@ -89,7 +90,8 @@ class TaskTracker:
             self._opened(key, _State(row, anchored=True))
             return row
         if kind == EventKind.LOSS:
-            lost = int(payload.get("lost", 0)) if isinstance(payload, dict) else 0
+            # From a remote hook's loss row too: any value, capped like the column.
+            lost = _int(payload.get("lost"), UINT32_MAX) if isinstance(payload, dict) else 0
             return self._update(key, rec, lost_events=lost)
         if kind in (EventKind.TASK_RESULT, EventKind.TASK_ERROR, EventKind.TASK_UNFINISHED):
             return self._close(key, rec, payload)
@@ -141,7 +143,9 @@ class TaskTracker:
                 finished_ns=rec.ts_ns,
                 status=self.classify(stop_reason if isinstance(stop_reason, str) else None),
                 stop_reason=str(stop_reason or ""),
-                message_count=_int(info.get("message_count")) if from_result or not state else state.messages,
+                message_count=(
+                    _int(info.get("message_count"), UINT32_MAX) if from_result or not state else state.messages
+                ),
                 prompt_tokens=_int(info.get("prompt_tokens")) if from_result or not state else state.prompt_tokens,
                 completion_tokens=(
                     _int(info.get("completion_tokens")) if from_result or not state else state.completion_tokens
@@ -169,7 +173,7 @@ class TaskTracker:
         # its event and in v_pipeline_health, not in the stored row's lost_events.
         implicit = base.version < _IMPLICIT_CEILING
         version = base.version + 1 if implicit else max(time.time_ns(), base.version + 1)
-        row = replace(base, lost_events=base.lost_events + lost_events, version=version)
+        row = replace(base, lost_events=min(base.lost_events + lost_events, UINT32_MAX), version=version)
         if state:
             state.row = row
         else:
@@ -190,8 +194,13 @@ class TaskTracker:
             self._closed.popitem(last=False)
 
 
-def _int(value: Any) -> int:
+_UINT64_MAX = 2**64 - 1
+
+
+def _int(value: Any, top: int = _UINT64_MAX) -> int:
+    """A count for a column of ``tasks``, capped at the column's top: a value past it would make
+    the client refuse the whole batch's insert, for good."""
     try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
+        return min(max(0, int(value)), top)
+    except (TypeError, ValueError, OverflowError):  # int(inf) raises OverflowError
         return 0
