@@ -18,11 +18,13 @@ from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExp
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from .._events import EventKind, EventRecord
 from ._ids import PresetIds, root_span_id_for, span_id_for, trace_id_for
 from ._mapping import span_shape, task_span_name
+from ._session import audit_session
 from ._settings import OtelExportSettings
 
 log = logging.getLogger("collector")
@@ -55,10 +57,15 @@ class OtelExportProcessor:
         if span_exporter is None:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-            span_exporter = OTLPSpanExporter(endpoint=f"{base}/v1/traces", headers=headers)
+            # Its own session: the SDK's exporters would add the app's OTEL_EXPORTER_OTLP_* headers
+            # (its vendor's API key), CA bundle, client certificate and credential provider.
+            span_exporter = OTLPSpanExporter(
+                endpoint=f"{base}/v1/traces", headers=headers, session=audit_session(headers)
+            )
         resource = Resource.create({"service.name": settings.otlp_export_service_name})
         self._ids = PresetIds()
-        self._tracer_provider = TracerProvider(resource=resource, id_generator=self._ids)
+        # Every event is exported: the app's OTEL_TRACES_SAMPLER is for its own traces.
+        self._tracer_provider = TracerProvider(resource=resource, id_generator=self._ids, sampler=ALWAYS_ON)
         self._tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
         self._tracer = self._tracer_provider.get_tracer("autogen-audit")
         self._logger_provider: LoggerProvider | None = None
@@ -66,7 +73,9 @@ class OtelExportProcessor:
             if log_exporter is None:
                 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 
-                log_exporter = OTLPLogExporter(endpoint=f"{base}/v1/logs", headers=headers)
+                log_exporter = OTLPLogExporter(
+                    endpoint=f"{base}/v1/logs", headers=headers, session=audit_session(headers)
+                )
             self._logger_provider = LoggerProvider(resource=resource)
             self._logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
         self._started: OrderedDict[tuple[str, str], int] = OrderedDict()

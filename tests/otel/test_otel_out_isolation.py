@@ -1,0 +1,95 @@
+"""OTLP out under hostile conditions: the app's own OpenTelemetry configuration, an endpoint that
+never answers, and the content switch. Real OTLP/HTTP exporters against real sockets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request, Response
+
+from collector import AuditSettings, EventRecord
+from collector._events import CapturedEvent, EventKind, TaskRef
+from collector._otel_out import OtelExportSettings, build_otel_processor
+from collector._otlp_in import decode_logs, decode_traces
+from collector._records import RecordBuilder
+
+from ._server import ThreadedServer
+
+
+def _records(redactor: object, *captured: tuple[EventKind, Any]) -> list[EventRecord]:
+    """Captured events of one task, built and redacted by the real RecordBuilder."""
+    ref = TaskRef("acme", "corr-iso-1", team_id="team-1", team_type="RoundRobinGroupChat")
+    now = time.time_ns()
+    events = [
+        CapturedEvent(gseq=i + 1, task=ref, seq=i + 1, ts_ns=now + i * 1000, kind=kind, payload=payload)
+        for i, (kind, payload) in enumerate(captured)
+    ]
+    builder = RecordBuilder(AuditSettings(), redactor, "iso")  # type: ignore[arg-type]
+    return [b.record for b in builder.build(events)]
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, dict[str, list[tuple[bytes, dict[str, str]]]]]]:
+    received: dict[str, list[tuple[bytes, dict[str, str]]]] = {"traces": [], "logs": []}
+    app = FastAPI()
+
+    @app.post("/v1/{signal}")
+    async def receive(signal: str, request: Request) -> Response:
+        received[signal].append((await request.body(), dict(request.headers)))
+        return Response(b"", media_type="application/x-protobuf")
+
+    server = ThreadedServer(app).start()
+    try:
+        yield server.url, received
+    finally:
+        server.stop()
+
+
+def test_the_apps_own_otel_environment_does_not_reach_the_audit_export(
+    receiver: tuple[str, dict[str, list[tuple[bytes, dict[str, str]]]]],
+    redactor: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The app configures its own OpenTelemetry through OTEL_* variables: its vendor's API key as
+    exporter headers, and a sampler for its own traces. Neither is the audit export's: the key must
+    not be sent to the audit endpoint, and the app's sampling must not drop audit spans."""
+    url, received = receiver
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-app-vendor-key=app-vendor-secret-123")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "x-app-traces-key=app-traces-secret-456")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    processor = build_otel_processor(
+        OtelExportSettings(otlp_export_endpoint=url, otlp_export_headers="x-api-key=audit-key")  # type: ignore[arg-type]
+    )
+    assert processor is not None
+    records = _records(
+        redactor,
+        (EventKind.TASK_START, {"__type__": "TaskStart"}),
+        (EventKind.TASK_RESULT, {"__type__": "TaskResult", "stop_reason": "done", "messages": []}),
+    )
+    assert processor(records) == records
+    processor.shutdown()
+
+    requests = received["traces"] + received["logs"]
+    assert received["traces"] and received["logs"]
+    for _, headers in requests:
+        assert headers.get("x-api-key") == "audit-key"
+        assert "app-vendor-secret-123" not in str(headers) and "app-traces-secret-456" not in str(headers)
+    spans = [
+        s
+        for body, _ in received["traces"]
+        for rs in decode_traces(body, "application/x-protobuf").resource_spans
+        for ss in rs.scope_spans
+        for s in ss.spans
+    ]
+    assert len(spans) == 3  # both events and the task's root span, whatever the app samples
+    logs = [
+        r
+        for body, _ in received["logs"]
+        for rl in decode_logs(body, "application/x-protobuf").resource_logs
+        for sl in rl.scope_logs
+        for r in sl.log_records
+    ]
+    assert len(logs) == 2
