@@ -41,10 +41,12 @@ def clean_str(text: str, limit: int, report: SerializeReport) -> str:
     return text
 
 
-def valid_utf8(text: str) -> str:
-    """``text`` as valid UTF-8: each lone surrogate (invalid UTF-8 decoded with surrogateescape, an
+def valid_utf8(value: Any) -> str:
+    """``value`` as valid UTF-8: each lone surrogate (invalid UTF-8 decoded with surrogateescape, an
     escaped surrogate in JSON) becomes ``?``, as in ``clean_str``. The store's client cannot encode
-    a string that holds one, so a row with it would never be inserted."""
+    a string that holds one, so a row with it would never be inserted. Anything else than a string
+    (an app's ticket number as correlation id) is its ``str``: the client refuses it too."""
+    text = value if type(value) is str else str(value)
     if text.isascii():
         return text
     try:

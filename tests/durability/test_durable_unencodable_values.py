@@ -131,3 +131,20 @@ def test_a_remote_loss_row_with_an_odd_count_does_not_take_its_batch_down(store:
     assert scalar(store, "SELECT count() FROM events WHERE kind != 'loss'") == 15
     assert scalar(store, "SELECT count() FROM events WHERE kind = 'loss'") == 5
     assert 7 <= scalar(store, "SELECT lost_events FROM tasks FINAL") <= 2**32 - 1
+
+
+async def test_a_correlation_id_given_as_a_number_is_stored_as_its_text(store: Store, redactor: object) -> None:
+    """``hook.task(..., correlation_id=12345)`` (a ticket number; the hook already takes str() of
+    the tenant and user ids): the row carried an int into a String column, the client refused the
+    insert for good and the batch was parked in the spool for ever."""
+    hook = make_hook(store, redactor, batch_max_events=512, batch_interval_s=0.2)
+    pipeline = hook.sink
+    await _run(hook, [{"user_id": "u-1", "correlation_id": 12345}, {"user_id": "u-2"}])  # type: ignore[dict-item]
+    assert pipeline.flush(20.0)
+    assert pipeline.health().parked_batches == 0
+    assert await hook.aclose(20.0)
+    stats = pipeline.stats()
+    assert stats.lost == 0
+    assert scalar(store, "SELECT count() FROM events") == stats.accepted
+    assert scalar(store, "SELECT count() FROM tasks FINAL WHERE status = 'normal'") == 2
+    assert scalar(store, "SELECT countIf(correlation_id = '12345') FROM tasks FINAL") == 1
