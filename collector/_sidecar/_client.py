@@ -87,6 +87,7 @@ class RemoteSink:
         self._encoder_done = False
         self._deadline = float("inf")  # monotonic time after which a stopping shipper gives up
         self._losses = RemoteLosses()
+        self._undeliverable = 0  # lost events whose loss rows the sidecar refused on their own
         self._accepted = self._acknowledged = 0
         self._batches = self._retries = self._rejected = 0
         headers = {"Content-Type": "application/json"}
@@ -128,7 +129,8 @@ class RemoteSink:
             generation = self._flush_requested
         self._wake.set()
         with self._cond:
-            return self._cond.wait_for(lambda: self._flush_done >= generation, timeout) and not self._losses
+            done = self._cond.wait_for(lambda: self._flush_done >= generation, timeout)
+            return done and not self._losses and not self._undeliverable
 
     def shutdown(self, timeout: float) -> bool:
         """Flush, then stop both threads. Returns whether everything accepted was acknowledged."""
@@ -241,23 +243,54 @@ class RemoteSink:
 
     def _ship(self, rows: list[memoryview], batch: list[tuple[TaskRef, int]]) -> bool:
         losses = self._losses.take()
+        refused = self._rejected
+        if self._post(self._body(rows, losses)):
+            self._acked(batch)
+            return True
+        if self._rejected == refused:  # given up: stopping past the deadline
+            self._give_up(batch, losses)
+            return False
+        # Refused for good. A loss row carries its task's ids, so one the sidecar will never take
+        # (an id past its bounds) would ride with, and take down, this batch and every later one:
+        # with loss rows in it, each part goes on its own, once.
+        shipped = False
+        if losses and batch:
+            shipped = self._post(self._body(rows, []))
+            if shipped:
+                self._acked(batch)
+            refused = self._rejected
+            if self._post(self._body([], losses)):
+                losses = []
+            elif self._rejected == refused:
+                self._give_up([] if shipped else batch, losses)
+                return shipped
+        if not shipped:
+            self._give_up(batch, [])
+        if losses:  # refused on their own: nothing can deliver them; they stay counted in stats().lost
+            self._undeliverable += sum(int(e.payload["lost"]) for e in losses)
+            log.error("collector: the sidecar refused loss records; their events stay counted in stats().lost")
+        return shipped
+
+    def _body(self, rows: list[memoryview], losses: list[CapturedEvent]) -> list[bytes | memoryview]:
         if losses:
             ids = [f"{self._prefix}-loss-{-e.gseq:x}" for e in losses]
-            rows.append(encode_rows(losses, ids, max_depth=4, max_chars=256))
+            rows = [*rows, encode_rows(losses, ids, max_depth=4, max_chars=256)]
         body = batch_v2_chunks(rows)
         if self._sidecar.remote_gzip:
             body = [gzip.compress(b"".join(body), compresslevel=1)]
-        if self._post(body):
-            self._acknowledged += len(batch)
-            self._batches += 1
-            return True
-        # Given up (stopping past the deadline, or the sidecar refused the batch for good).
+        return body
+
+    def _acked(self, batch: list[tuple[TaskRef, int]]) -> None:
+        self._acknowledged += len(batch)
+        self._batches += 1
+
+    def _give_up(self, batch: list[tuple[TaskRef, int]], losses: list[CapturedEvent]) -> None:
+        """Events not delivered become losses; loss rows not delivered are pending again."""
         for task, seq in batch:
             self._losses.record(task, seq, 1)
         self._losses.put_back(losses)
         if self._stopping:
             self._losses.clear()  # nobody left to tell; shutdown() reports False
-        return False
 
     def _post(self, body: list[bytes | memoryview]) -> bool:
         """POST until acknowledged. False when the sidecar refuses for good or a stop deadline passes."""
