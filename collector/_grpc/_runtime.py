@@ -2,10 +2,12 @@
 worker itself reports what passes through it to an AuditHook.
 
 Captured on each worker: its sends (SEND) and the responses they get back on the responder
-(RESPONSE), its publishes (PUBLISH), and every delivery the host routes to one of its agents
-(RUNTIME_EVENT with a ``Delivery`` payload). Attribution is the hook's: a task opened on this worker's
-hook, else message metadata, else the topic-source convention (``tenant-acme/<correlation id>``),
-which is what lets the events of one task on several workers land on one task.
+(RESPONSE), its publishes (PUBLISH), every delivery the host routes to one of its agents
+(RUNTIME_EVENT with a ``Delivery`` payload), and the exception of a handler that raised on one
+(HANDLER_EXCEPTION: this runtime logs no MessageHandlerExceptionEvent for the hook to capture).
+Attribution is the hook's: a task opened on this worker's hook, else message metadata, else the
+topic-source convention (``tenant-acme/<correlation id>``), which is what lets the events of one
+task on several workers land on one task.
 """
 
 from __future__ import annotations
@@ -41,22 +43,34 @@ class _DeliveryProbe:
         return getattr(self._agent, name)
 
     async def on_message(self, message: Any, ctx: MessageContext) -> Any:
-        _record_delivery(self._hook, self._agent.id, message, ctx, self._via)
+        delivery = {"__type__": "Delivery", "delivery": self._via, "message_id": ctx.message_id, "message": message}
+        _record(self._hook, self._agent.id, ctx, EventKind.RUNTIME_EVENT, delivery)
         _DELIVERING.set(None)  # the handler's own calls (this task's context) are not deliveries
-        result = await self._agent.on_message(message, ctx)
+        try:
+            result = await self._agent.on_message(message, ctx)
+        except Exception as exc:
+            # The shape of autogen-core's MessageHandlerExceptionEvent (the message is in the delivery).
+            failure = {
+                "__type__": "MessageHandlerExceptionEvent", "type": "MessageHandlerException",
+                "delivery": self._via, "message_id": ctx.message_id, "exception": str(exc),
+                "exception_type": type(exc).__name__,
+            }  # fmt: skip
+            _record(self._hook, self._agent.id, ctx, EventKind.HANDLER_EXCEPTION, failure)
+            raise
         if self._via == "send":
             await self._hook.on_response(result, sender=self._agent.id, recipient=ctx.sender)
         return result
 
 
-def _record_delivery(hook: AuditHook, recipient: AgentId, message: Any, ctx: MessageContext, via: Delivery) -> None:
+def _record(hook: AuditHook, recipient: AgentId, ctx: MessageContext, kind: EventKind, payload: Any) -> None:
+    """Record an event of a delivery to ``recipient``, attributed by its topic source or agent key."""
     try:
         topic = ctx.topic_id
         sender = "" if ctx.sender is None else f"{ctx.sender.type}/{ctx.sender.key}"
         hook.record_routed(
             topic.source if topic is not None else recipient.key,
-            EventKind.RUNTIME_EVENT,
-            {"__type__": "Delivery", "delivery": via, "message_id": ctx.message_id, "message": message},
+            kind,
+            payload,
             sender=sender,
             recipient=f"{recipient.type}/{recipient.key}",
             topic_type="" if topic is None else topic.type,

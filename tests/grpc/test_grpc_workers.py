@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import pytest
 from autogen_core import (
     AgentId,
     MessageContext,
@@ -148,3 +149,87 @@ async def test_host_and_two_audited_workers_land_every_event_attributed_in_one_s
         "ORDER BY tenant_id"
     )
     assert tasks_rows == [("tenant-acme", "corr-a1", "unfinished"), ("tenant-globex", "corr-g1", "unfinished")]
+
+
+class Fragile(RoutedAgent):
+    """On worker B: fails on every job it is published, after saying it got it."""
+
+    def __init__(self, reached: dict[str, asyncio.Future[str]]) -> None:
+        super().__init__("fragile")
+        self._reached = reached
+
+    @message_handler
+    async def on_job(self, message: Job, ctx: MessageContext) -> None:
+        self._reached[self.id.key].set_result(message.text)
+        raise ValueError(f"cannot process the job of {EMAIL}")
+
+
+class Oracle(RoutedAgent):
+    """On worker B: answers questions, and fails on the ones that ask it to."""
+
+    def __init__(self) -> None:
+        super().__init__("oracle")
+
+    @message_handler
+    async def on_question(self, message: Question, ctx: MessageContext) -> Answer:
+        if "explode" in message.text:
+            raise RuntimeError(f"the oracle failed for {EMAIL}")
+        return Answer(f"answer to {message.text}")
+
+
+async def test_a_handler_exception_on_a_worker_is_captured_attributed_and_the_worker_goes_on(
+    module_store: Store, redactor: object
+) -> None:
+    """The gRPC worker runtime has no event logger for handler exceptions (SingleThreadedAgentRuntime
+    logs a MessageHandlerExceptionEvent): the audited worker records them itself, for a published
+    message (the runtime only logs it) and an RPC (the sender gets the error text), attributed like
+    the delivery, redacted, and the worker keeps serving."""
+    address = f"127.0.0.1:{free_port()}"
+    host = GrpcWorkerAgentRuntimeHost(address=address)
+    host.start()
+    hook_a, hook_b = _hook(module_store, redactor, True), _hook(module_store, redactor, False)
+    worker_a = AuditedGrpcWorkerAgentRuntime(address, hook=hook_a)
+    worker_b = AuditedGrpcWorkerAgentRuntime(address, hook=hook_b)
+    loop = asyncio.get_running_loop()
+    reached: dict[str, asyncio.Future[str]] = {"tenant-acme/corr-x1": loop.create_future()}
+    try:
+        for worker in (worker_a, worker_b):
+            await worker.start()
+            worker.add_message_serializer(
+                [s for t in (Job, Question, Answer) for s in try_get_known_serializers_for_type(t)]
+            )
+        await Fragile.register(worker_b, "fragile", lambda: Fragile(reached))
+        await worker_b.add_subscription(TypeSubscription("chores", "fragile"))
+        await Oracle.register(worker_b, "oracle", Oracle)
+        await asyncio.sleep(0.3)  # let the host learn worker B's subscription
+
+        await worker_a.publish_message(Job("sweep"), TopicId("chores", "tenant-acme/corr-x1"))
+        assert await asyncio.wait_for(reached["tenant-acme/corr-x1"], 20) == "sweep"
+        with pytest.raises(Exception, match="the oracle failed"):
+            await asyncio.wait_for(
+                worker_a.send_message(Question("explode"), AgentId("oracle", "tenant-globex/corr-x2")), 20
+            )
+        answer = await asyncio.wait_for(
+            worker_a.send_message(Question("still there?"), AgentId("oracle", "tenant-globex/corr-x3")), 20
+        )
+        assert answer == Answer("answer to still there?")
+    finally:
+        for worker in (worker_a, worker_b):
+            await worker.stop()
+        await host.stop()
+    assert await hook_a.aclose(30)
+    assert await hook_b.aclose(30)
+
+    _, rows = module_store.query(
+        "SELECT tenant_id, correlation_id, kind, recipient, is_error, error, payload FROM events "
+        "WHERE correlation_id IN ('corr-x1', 'corr-x2', 'corr-x3') ORDER BY ts"
+    )
+    failures = [(t, c, r.split("/")[0], e) for t, c, kind, r, is_error, e, _ in rows if kind == "handler_exception"]
+    assert sorted(f[:3] for f in failures) == [
+        ("tenant-acme", "corr-x1", "fragile"),
+        ("tenant-globex", "corr-x2", "oracle"),
+    ], rows
+    assert all("<EMAIL_ADDRESS>" in f[3] for f in failures)
+    assert all(EMAIL not in str(row) for row in rows)
+    assert {c for t, c, kind, *_ in rows if kind == "response"} == {"corr-x3"}
+    assert [c for t, c, kind, r, *_ in rows if kind == "runtime_event"].count("corr-x1") == 1
