@@ -245,7 +245,7 @@ class AuditPipeline:
         self._writer.stop(max(0.05, deadline - time.monotonic()))
         kept_in_memory = self._spool_direct_leftovers()
         # After the writer: the chain seals the newest stored events, the OTel export flushes.
-        close_processors(self._processors)
+        close_processors(self._processors, deadline - time.monotonic())
         self._closed = True
         self._snapshots.stop()
         try:

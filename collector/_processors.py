@@ -7,6 +7,7 @@ what an earlier process left in the spool, and at shutdown it closes them.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -21,10 +22,13 @@ if TYPE_CHECKING:
 __all__ = ["RecordProcessor", "close_processors", "default_processors", "show_replayed"]
 
 log = logging.getLogger("collector")
+_SHUTDOWN_MIN_S = 0.25
 
 # A processor is a small callable over a batch of redacted records, structlog-style; the
 # pipeline runs the list in order between redaction and export. It returns the same number of
 # records, in order (it may replace them, e.g. to add hash-chain fields), and must not raise.
+# At shutdown the pipeline calls its close(), or its shutdown(timeout_s) with what is left of the
+# pipeline's deadline.
 RecordProcessor = Callable[[list[EventRecord]], list[EventRecord]]
 
 
@@ -59,11 +63,17 @@ def show_replayed(processors: Sequence[RecordProcessor], records: Sequence[bytes
         processor.observe_replayed(events)  # type: ignore[attr-defined]
 
 
-def close_processors(processors: Sequence[RecordProcessor]) -> None:
+def close_processors(processors: Sequence[RecordProcessor], timeout_s: float = 10.0) -> None:
+    """Each processor's close(), or its shutdown(timeout_s) with what is left of ``timeout_s``
+    (at least ``_SHUTDOWN_MIN_S``: a flush that finishes in time should get its chance)."""
+    deadline = time.monotonic() + timeout_s
     for processor in processors:
-        close = getattr(processor, "close", None) or getattr(processor, "shutdown", None)
-        if callable(close):
-            try:
+        close = getattr(processor, "close", None)
+        shutdown = getattr(processor, "shutdown", None)
+        try:
+            if callable(close):
                 close()
-            except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
-                log_failure(log, "collector: closing a record processor failed", exc)
+            elif callable(shutdown):
+                shutdown(max(_SHUTDOWN_MIN_S, deadline - time.monotonic()))
+        except Exception as exc:  # noqa: BLE001 - must not stop the thread; logged without content
+            log_failure(log, "collector: closing a record processor failed", exc)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -22,6 +23,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from .._events import EventKind, EventRecord
+from ._counted import CountedLogExporter, CountedSpanExporter
 from ._ids import PresetIds, root_span_id_for, span_id_for, trace_id_for
 from ._mapping import span_shape, task_span_name
 from ._session import audit_session
@@ -66,9 +68,11 @@ class OtelExportProcessor:
         self._ids = PresetIds()
         # Every event is exported: the app's OTEL_TRACES_SAMPLER is for its own traces.
         self._tracer_provider = TracerProvider(resource=resource, id_generator=self._ids, sampler=ALWAYS_ON)
-        self._tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
+        self._spans = CountedSpanExporter(span_exporter)
+        self._tracer_provider.add_span_processor(BatchSpanProcessor(self._spans))
         self._tracer = self._tracer_provider.get_tracer("autogen-audit")
         self._logger_provider: LoggerProvider | None = None
+        self._logs: CountedLogExporter | None = None
         if settings.otlp_export_logs:
             if log_exporter is None:
                 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
@@ -77,10 +81,13 @@ class OtelExportProcessor:
                     endpoint=f"{base}/v1/logs", headers=headers, session=audit_session(headers)
                 )
             self._logger_provider = LoggerProvider(resource=resource)
-            self._logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
+            self._logs = CountedLogExporter(log_exporter)
+            self._logger_provider.add_log_record_processor(BatchLogRecordProcessor(self._logs))
         self._started: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._lock = threading.Lock()
         self.errors = 0
+        self.spans_emitted = 0  # handed to the SDK; its exporter wrapper counts those exported
+        self.logs_emitted = 0
 
     def __call__(self, records: list[EventRecord]) -> list[EventRecord]:
         for rec in records:
@@ -114,6 +121,7 @@ class OtelExportProcessor:
             span.set_status(Status(StatusCode.ERROR))
         span_context = span.get_span_context()
         span.end(end_time=end)
+        self.spans_emitted += 1
         if rec.kind in _ENDS:
             self._task_span(rec, trace_id, root_id, started if started is not None else rec.ts_ns)
         if self._logger_provider is not None:
@@ -138,19 +146,45 @@ class OtelExportProcessor:
         if rec.kind != EventKind.TASK_RESULT:
             span.set_status(Status(StatusCode.ERROR))
         span.end(end_time=rec.ts_ns)
+        self.spans_emitted += 1
 
-    @staticmethod
-    def _log(provider: LoggerProvider, rec: EventRecord, attrs: dict[str, Any], context: Any) -> None:
+    def _log(self, provider: LoggerProvider, rec: EventRecord, attrs: dict[str, Any], context: Any) -> None:
         body = attrs.get("audit.content") or f"{rec.kind} {rec.message_type}".strip()
         provider.get_logger("autogen-audit").emit(
             timestamp=rec.ts_ns, context=context, body=body, attributes=attrs, event_name=f"audit.{rec.kind}",
             severity_text="ERROR" if rec.is_error else "INFO",
         )  # fmt: skip
+        self.logs_emitted += 1
+
+    def unexported(self) -> tuple[int, int]:
+        """Spans and log records handed to the SDK and not (yet) accepted by the endpoint."""
+        logs = self.logs_emitted - self._logs.stopper.exported if self._logs is not None else 0
+        return self.spans_emitted - self._spans.stopper.exported, logs
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
-        """Flush and stop both providers (call when the pipeline stops)."""
-        self._tracer_provider.force_flush(int(timeout_s * 1000))
-        self._tracer_provider.shutdown()
+        """Export what is queued and stop both providers, within ``timeout_s`` (call when the
+        pipeline stops). The SDK's own flush ignores its timeout and waits out every queued batch's
+        export (10 s each against an endpoint that does not answer): the providers are stopped on
+        threads of their own, and at the deadline the exporters are shut (a hung export gives up,
+        the rest of the queue is dropped). What was not exported is counted in a warning."""
+        deadline = time.monotonic() + timeout_s
+        providers: list[TracerProvider | LoggerProvider] = [self._tracer_provider]
         if self._logger_provider is not None:
-            self._logger_provider.force_flush(int(timeout_s * 1000))
-            self._logger_provider.shutdown()
+            providers.append(self._logger_provider)
+        threads = [
+            threading.Thread(target=p.shutdown, name="autogen-audit-otel-shutdown", daemon=True) for p in providers
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread in threads):
+            self._spans.stopper.stop()
+            if self._logs is not None:
+                self._logs.stopper.stop()
+        spans, logs = self.unexported()
+        if spans or logs:
+            log.warning(
+                "collector: OTLP export: %d spans and %d log records not exported by shutdown "
+                "(endpoint refusing, unreachable or slow; content withheld)", spans, logs,
+            )  # fmt: skip

@@ -3,18 +3,23 @@ never answers, and the content switch. Real OTLP/HTTP exporters against real soc
 
 from __future__ import annotations
 
+import logging
+import re
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from autogen_core import SingleThreadedAgentRuntime
 from fastapi import FastAPI, Request, Response
 
-from collector import AuditSettings, EventRecord
+from collector import AuditSettings, EventRecord, Store
 from collector._events import CapturedEvent, EventKind, TaskRef
 from collector._otel_out import OtelExportSettings, build_otel_processor
 from collector._otlp_in import decode_logs, decode_traces
 from collector._records import RecordBuilder
+from tests.capture._teams import make_hook, round_robin, run_in_task
 
 from ._server import ThreadedServer
 
@@ -93,3 +98,42 @@ def test_the_apps_own_otel_environment_does_not_reach_the_audit_export(
         for r in sl.log_records
     ]
     assert len(logs) == 2
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """An OTLP endpoint that takes connections and never answers (a hung collector, a black hole)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+async def test_a_silent_endpoint_does_not_hold_the_shutdown_past_its_deadline_and_is_counted(
+    silent_endpoint: str,
+    store: Store,
+    redactor: object,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Events are stored whatever the endpoint does; aclose(deadline) returns by its deadline (the
+    SDK's force_flush ignores its timeout and waits out every export); what was not exported is
+    counted in a warning without content."""
+    monkeypatch.setenv("AUDIT_OTLP_EXPORT_ENDPOINT", silent_endpoint)
+    hook = make_hook(store, redactor, batch_interval_s=0.05)
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
+    runtime.start()
+    started = time.monotonic()
+    corr, _ = await run_in_task(hook, round_robin(runtime, "order-7"), "acme", "refund order-7")
+    await runtime.stop_when_idle()
+    assert time.monotonic() - started < 5  # the export never slows the app
+    caplog.set_level(logging.WARNING)
+    started = time.monotonic()
+    assert await hook.aclose(3)
+    assert time.monotonic() - started < 5
+    _, rows = store.query(f"SELECT count() FROM events WHERE correlation_id = '{corr}'")
+    assert rows[0][0] > 5
+    warnings = [r.getMessage() for r in caplog.records if "not exported" in r.getMessage()]
+    assert len(warnings) == 1, [r.getMessage() for r in caplog.records]
+    assert re.search(r"\b[1-9]\d* spans and [1-9]\d* log records\b", warnings[0]), warnings
+    assert all("order-7" not in r.getMessage() and corr not in r.getMessage() for r in caplog.records)
