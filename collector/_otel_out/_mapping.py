@@ -28,7 +28,8 @@ def span_shape(rec: EventRecord, content_chars: int) -> tuple[str, SpanKind, Att
     if content_chars and rec.content and rec.redaction_status == "ok":
         attrs["audit.content"] = rec.content[:content_chars]
     if rec.is_error and rec.error:
-        attrs["error.type"] = rec.error[:256]
+        # The error's text is content: with content off, only what failed (its message type).
+        attrs["error.type"] = rec.error[:256] if content_chars else (rec.message_type or rec.kind)
     kind = rec.kind
     if kind == EventKind.LLM_CALL:
         attrs["gen_ai.operation.name"] = "chat"

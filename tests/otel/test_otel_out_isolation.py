@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from autogen_core import SingleThreadedAgentRuntime
 from fastapi import FastAPI, Request, Response
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from collector import AuditSettings, EventRecord, Store
 from collector._events import CapturedEvent, EventKind, TaskRef
-from collector._otel_out import OtelExportSettings, build_otel_processor
+from collector._otel_out import OtelExportProcessor, OtelExportSettings, build_otel_processor
 from collector._otlp_in import decode_logs, decode_traces
 from collector._records import RecordBuilder
 from tests.capture._teams import make_hook, round_robin, run_in_task
@@ -137,3 +139,36 @@ async def test_a_silent_endpoint_does_not_hold_the_shutdown_past_its_deadline_an
     assert len(warnings) == 1, [r.getMessage() for r in caplog.records]
     assert re.search(r"\b[1-9]\d* spans and [1-9]\d* log records\b", warnings[0]), warnings
     assert all("order-7" not in r.getMessage() and corr not in r.getMessage() for r in caplog.records)
+
+
+def test_with_content_off_no_error_text_is_exported(redactor: object) -> None:
+    """AUDIT_OTLP_EXPORT_CONTENT=false exports ids, kinds, timings and token counts only: an error's
+    (redacted) message is content too. Its span still says it failed, and with what type."""
+    spans, logs = InMemorySpanExporter(), InMemoryLogRecordExporter()
+    processor = OtelExportProcessor(
+        OtelExportSettings(otlp_export_content=False), span_exporter=spans, log_exporter=logs
+    )
+    records = _records(
+        redactor,
+        (EventKind.TASK_START, {"__type__": "TaskStart"}),
+        (EventKind.HANDLER_EXCEPTION, {"__type__": "MessageHandlerExceptionEvent",
+                                       "type": "MessageHandlerException",
+                                       "exception": "the refund of order 7731 bounced twice"}),
+        (EventKind.TASK_ERROR, {"__type__": "TaskError", "error_type": "RuntimeError",
+                                "error": "the refund of order 7731 bounced twice"}),
+    )  # fmt: skip
+    assert [r.is_error for r in records] == [False, True, True]
+    assert all("bounced" in r.error for r in records[1:])  # stored, and redaction keeps it
+    processor(records)
+    processor.shutdown()
+    exported = [s.name + " " + str(dict(s.attributes or {})) for s in spans.get_finished_spans()]
+    exported += [
+        str(e.log_record.body) + " " + str(dict(e.log_record.attributes or {})) for e in logs.get_finished_logs()
+    ]
+    assert len(exported) == 4 + 3
+    assert not [text for text in exported if "bounced" in text or "7731" in text]
+    events = [s for s in spans.get_finished_spans() if "audit.kind" in (s.attributes or {})]
+    failed = {s.attributes["audit.kind"]: s for s in events if s.status.status_code.name == "ERROR"}
+    assert set(failed) == {"handler_exception", "task_error"}
+    assert failed["handler_exception"].attributes["error.type"] == "MessageHandlerException"
+    assert failed["task_error"].attributes["error.type"] == "TaskError"
