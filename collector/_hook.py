@@ -76,6 +76,7 @@ class AuditHook(DefaultInterventionHandler):
         else:
             self._log.start_thread(self.settings.snapshot_interval_s, only_past_bound=False)
         self._closed = False
+        self._complete: bool | None = None  # what aclose() found; None until it has finished
         self._on_close: list[Callable[[], None]] = []
         self._log_capture = EventLogCapture(self._on_log_event)
         self._detach_logs = attach(self._log_capture) if self.settings.capture_loggers else None
@@ -251,9 +252,10 @@ class AuditHook(DefaultInterventionHandler):
         return install_signal_handlers(_ShutdownAdapter(self._shutdown_sink), deadline, before_drain=before_drain)
 
     async def aclose(self, timeout: float | None = None) -> bool:
-        """Flush everything accepted and stop the pipeline. Returns whether all of it was written."""
+        """Flush everything accepted and stop the pipeline. Returns whether all of it was written;
+        a later call returns the same answer (False while the first is still at work)."""
         if self._closed:
-            return True
+            return bool(self._complete)
         self._closed = True
         if self._detach_logs is not None:
             self._detach_logs()
@@ -262,6 +264,7 @@ class AuditHook(DefaultInterventionHandler):
         complete = await asyncio.to_thread(self._shutdown_sink, deadline)
         for close in self._on_close:
             await asyncio.to_thread(close)
+        self._complete = complete
         return complete
 
 
