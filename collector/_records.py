@@ -73,6 +73,7 @@ class RecordBuilder:
             # structural and skip analysis.
             items.append((event.task.tenant_id, {
                 "payload": value, "topic_source": event.topic_source, "team_id": event.task.team_id,
+                "topic_type": event.topic_type,
                 "sender": agent_str(event.sender), "recipient": agent_str(event.recipient),
             }))  # fmt: skip
         outcomes = self._redact(items)
@@ -99,12 +100,14 @@ class RecordBuilder:
             payload, topic_source = value.get("payload"), str(value.get("topic_source") or "")
             sender, recipient = str(value.get("sender") or ""), str(value.get("recipient") or "")
             team_id = str(value.get("team_id") or "")
+            topic_type = str(value.get("topic_type") or "")
         else:
             payload = {"__placeholder__": "redaction-failed", "reason": status}
             topic_source = "<withheld>" if event.topic_source else ""
             sender = "<withheld>" if agent_str(event.sender) else ""
             recipient = "<withheld>" if agent_str(event.recipient) else ""
             team_id = "<withheld>" if event.task.team_id else ""
+            topic_type = "<withheld>" if event.topic_type else ""
         described = describe(payload)
         payload_text = dumps_bounded(payload, self._settings.max_payload_chars, report)
         content = clean_str(described.content, self._settings.max_field_chars, report)
@@ -127,7 +130,7 @@ class RecordBuilder:
             team_type=v(ref.team_type),
             sender=v(sender),
             recipient=v(recipient),
-            topic_type=v(event.topic_type),
+            topic_type=v(topic_type),
             topic_source=v(topic_source),
             message_type=v(described.message_type or _type_name(event.payload)),
             message_id=v(described.message_id),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.teams import RoundRobinGroupChat
-from autogen_core import AgentId, BaseAgent, MessageContext, SingleThreadedAgentRuntime
+from autogen_core import AgentId, BaseAgent, MessageContext, SingleThreadedAgentRuntime, TopicId
 
 from collector import AuditHook, Store
 
@@ -179,6 +179,22 @@ async def test_an_agent_keyed_by_a_users_email_never_stores_the_email(store: Sto
         "SELECT team_id FROM tasks FINAL WHERE correlation_id = {c:String}", parameters={"c": task.correlation_id}
     )
     assert tasks == [("<EMAIL_ADDRESS>",)]
+
+
+async def test_a_topic_type_carrying_a_card_never_stores_it(store: Store, redactor: object) -> None:
+    # Core apps name topic types too ("orders.<id>"); the topic_type column was stored as given.
+    hook = make_hook(store, redactor)
+    runtime = await echo_runtime(hook)
+    async with hook.core_task("shop", tenant_id="acme") as task:
+        await runtime.publish_message(Ping(1), TopicId("orders.4111111111111111", "shop"))
+        await runtime.publish_message(Ping(2), TopicId("orders", "shop"))
+    await runtime.stop_when_idle()
+    assert await hook.aclose()
+    _, rows = store.query(
+        "SELECT topic_type FROM events WHERE correlation_id = {c:String} AND kind = 'publish' ORDER BY seq",
+        parameters={"c": task.correlation_id},
+    )
+    assert rows == [("orders.<CREDIT_CARD>",), ("orders",)]
 
 
 async def test_an_unclaimed_email_key_is_filed_under_a_pseudonym(store: Store, redactor: object) -> None:
