@@ -53,9 +53,20 @@ async def _run(hook: AuditHook, identities: list[dict[str, str]]) -> None:
     await runtime.stop_when_idle()
 
 
+async def _all_stored_once(hook: AuditHook, store: Store) -> None:
+    """Nothing parked, nothing lost, every accepted event stored exactly once."""
+    pipeline = hook.sink
+    assert pipeline.flush(20.0)  # False at once while a batch is parked on a permanent error
+    assert pipeline.health().parked_batches == 0
+    assert await hook.aclose(20.0)
+    stats = pipeline.stats()
+    assert stats.lost == 0
+    assert scalar(store, "SELECT count() FROM events") == stats.accepted
+    assert scalar(store, "SELECT uniqExact(event_id) FROM events") == stats.accepted
+
+
 async def test_ids_with_lone_surrogates_are_stored_not_parked_for_ever(store: Store, redactor: object) -> None:
     hook = make_hook(store, redactor, batch_max_events=512, batch_interval_s=0.2)
-    pipeline = hook.sink
     await _run(
         hook,
         [
@@ -65,13 +76,7 @@ async def test_ids_with_lone_surrogates_are_stored_not_parked_for_ever(store: St
             {"user_id": "u-3", "stop_suffix": f" by {LATIN1_USER}"},
         ],
     )
-    assert pipeline.flush(20.0)  # False at once while a batch is parked on a permanent error
-    assert pipeline.health().parked_batches == 0
-    assert await hook.aclose(20.0)
-    stats = pipeline.stats()
-    assert stats.lost == 0
-    assert scalar(store, "SELECT count() FROM events") == stats.accepted
-    assert scalar(store, "SELECT uniqExact(event_id) FROM events") == stats.accepted
+    await _all_stored_once(hook, store)
     assert scalar(store, "SELECT count() FROM tasks FINAL WHERE status = 'normal'") == 4
     # Made valid UTF-8 the way content is (clean_str): '?' for each byte that was not.
     assert scalar(store, "SELECT countIf(user_id = 'j?r?me') FROM tasks FINAL") == 1
@@ -85,7 +90,6 @@ async def test_token_counts_past_the_column_range_do_not_park_the_batch(store: S
     ones), the insert failed client-side (DataError, permanent) and the whole batch, the other
     task's events too, was parked in the spool for ever. Counts are now capped at their column's top."""
     hook = make_hook(store, redactor, batch_max_events=512, batch_interval_s=0.2)
-    pipeline = hook.sink
     runtime = SingleThreadedAgentRuntime(intervention_handlers=[hook])
     runtime.start()
     for marker, tokens in (("sane", 42), ("beyond", 2**64 + 7)):
@@ -96,13 +100,7 @@ async def test_token_counts_past_the_column_range_do_not_park_the_batch(store: S
         async with hook.task(team, tenant_id="acme", correlation_id=f"tokens-{marker}") as task:
             task.record_result(await team.run(task="count my tokens"))
     await runtime.stop_when_idle()
-    assert pipeline.flush(20.0)
-    assert pipeline.health().parked_batches == 0
-    assert await hook.aclose(20.0)
-    stats = pipeline.stats()
-    assert stats.lost == 0
-    assert scalar(store, "SELECT count() FROM events") == stats.accepted
-    assert scalar(store, "SELECT uniqExact(event_id) FROM events") == stats.accepted
+    await _all_stored_once(hook, store)
     _, rows = store.query("SELECT correlation_id, completion_tokens FROM events WHERE kind = 'llm_call' ORDER BY 1")
     assert rows == [("tokens-beyond", 2**32 - 1), ("tokens-sane", 42)]
     _, rows = store.query("SELECT correlation_id, status, completion_tokens FROM tasks FINAL ORDER BY 1")
@@ -138,13 +136,7 @@ async def test_a_correlation_id_given_as_a_number_is_stored_as_its_text(store: S
     the tenant and user ids): the row carried an int into a String column, the client refused the
     insert for good and the batch was parked in the spool for ever."""
     hook = make_hook(store, redactor, batch_max_events=512, batch_interval_s=0.2)
-    pipeline = hook.sink
     await _run(hook, [{"user_id": "u-1", "correlation_id": 12345}, {"user_id": "u-2"}])  # type: ignore[dict-item]
-    assert pipeline.flush(20.0)
-    assert pipeline.health().parked_batches == 0
-    assert await hook.aclose(20.0)
-    stats = pipeline.stats()
-    assert stats.lost == 0
-    assert scalar(store, "SELECT count() FROM events") == stats.accepted
+    await _all_stored_once(hook, store)
     assert scalar(store, "SELECT count() FROM tasks FINAL WHERE status = 'normal'") == 2
     assert scalar(store, "SELECT countIf(correlation_id = '12345') FROM tasks FINAL") == 1
