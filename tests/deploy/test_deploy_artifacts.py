@@ -36,6 +36,12 @@ def k8s_docs() -> list[tuple[str, dict[str, Any]]]:
     return docs
 
 
+def example_secrets() -> dict[str, dict[str, str]]:
+    """Secret name -> its keys and placeholder values, from secrets.example.yaml."""
+    path = DEPLOY / "k8s" / "secrets.example.yaml"
+    return {d["metadata"]["name"]: d["stringData"] for d in yaml.safe_load_all(path.read_text(encoding="utf-8"))}
+
+
 def compose() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
     return loaded
@@ -373,10 +379,7 @@ def test_every_path_the_services_write_is_a_mounted_writable_volume() -> None:
     assert {"AUDIT_SPOOL_DIR", "AUDIT_KEY_DIR", "AUDIT_CHECKPOINT_EXPORT_DIR"} <= written
     assert {"AUDIT_SIGNING_KEY_FILE", "REDACTION_POLICY_PATH"} <= read
     image_env = dict(pair.split("=", 1) for what, rest in dockerfile() if what == "ENV" for pair in shlex.split(rest))
-    secrets = {
-        d["metadata"]["name"]: set(d["stringData"])
-        for d in yaml.safe_load_all((DEPLOY / "k8s" / "secrets.example.yaml").read_text(encoding="utf-8"))
-    }
+    secrets = example_secrets()
     containers = our_containers()
     assert len(containers) == 5  # compose sidecar and ui, the k8s sidecar, ui and setup Job
     for where, env, mounts, read_only, extra in containers:
@@ -406,10 +409,7 @@ def test_ui_replicas_share_the_session_key_from_a_secret() -> None:
     # Unset, AUDIT_UI_SECRET is a random key per process for a server store: behind a Service with
     # two replicas every other request would end the session.
     assert "secret" in UISettings.model_fields and env_name(UISettings, "secret") == "AUDIT_UI_SECRET"
-    secrets = {
-        d["metadata"]["name"]: set(d["stringData"])
-        for d in yaml.safe_load_all((DEPLOY / "k8s" / "secrets.example.yaml").read_text(encoding="utf-8"))
-    }
+    secrets = example_secrets()
     uis = [(where, extra) for where, _, _, _, extra in our_containers() if "--ui-only" in extra["command"]]
     assert len(uis) == 2
     for where, extra in uis:
@@ -475,10 +475,7 @@ def test_the_setup_job_takes_the_admin_dsn_from_the_secret() -> None:
     assert container["command"] == ["autogen-audit", "keys", "add", "--name", "me", "--admin"]
     (dsn,) = [e for e in container["env"] if e["name"] == "AUDIT_STORE_DSN"]
     ref = dsn["valueFrom"]["secretKeyRef"]
-    secrets = {
-        d["metadata"]["name"]: d["stringData"]
-        for d in yaml.safe_load_all((DEPLOY / "k8s" / "secrets.example.yaml").read_text(encoding="utf-8"))
-    }
+    secrets = example_secrets()
     assert ref["key"] in secrets[ref["name"]]
     assert secrets[ref["name"]][ref["key"]].startswith("http://admin:")
     # Its log holds the new key: it must not stay around for ever.
